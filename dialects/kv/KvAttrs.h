@@ -1,0 +1,12 @@
+//===- KvAttrs.h - kv dialect attributes ------------------------*- C++ -*-===//
+
+#ifndef KVFUSE_DIALECTS_KV_KVATTRS_H
+#define KVFUSE_DIALECTS_KV_KVATTRS_H
+
+#include "mlir/IR/Attributes.h"
+#include "mlir/IR/BuiltinAttributes.h"
+
+#define GET_ATTRDEF_CLASSES
+#include "dialects/kv/KvAttrs.h.inc"
+
+#endif // KVFUSE_DIALECTS_KV_KVATTRS_H

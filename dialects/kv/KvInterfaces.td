@@ -1,0 +1,60 @@
+//===- KvInterfaces.td - kv dialect interfaces ------------*- tablegen -*-===//
+
+#ifndef KVFUSE_DIALECTS_KV_KVINTERFACES_TD
+#define KVFUSE_DIALECTS_KV_KVINTERFACES_TD
+
+include "mlir/IR/OpBase.td"
+
+def Kv_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
+  let cppNamespace = "::mlir::kv";
+  let description = [{
+    Implemented by every op that computes masked, scaled softmax attention.
+    It exposes the score and mask semantics (section 2 of the design) in one
+    place, so that passes and lowering treat `kv.attention`,
+    `kv.cache_attention` and `kv.partial_attention` alike.
+  }];
+  let methods = [
+    InterfaceMethod<"The query operand `[B, Hq, Sq, D]`.",
+      "::mlir::Value", "getQuery">,
+    InterfaceMethod<"Number of KV heads.", "int64_t", "getNumKvHeads">,
+    InterfaceMethod<"Key head dim D.", "int64_t", "getKeyHeadDim">,
+    InterfaceMethod<"Value head dim Dv.", "int64_t", "getValueHeadDim">,
+    InterfaceMethod<"The optional explicit mask operand.",
+      "::mlir::Value", "getMask">,
+    InterfaceMethod<"The optional soft-cap `c` in `c * tanh(s / c)`.",
+      "std::optional<::llvm::APFloat>", "getSoftcap">,
+    InterfaceMethod<"Whether the causal mask applies.", "bool", "getCausal">,
+    InterfaceMethod<"Left window bound attribute.", "uint64_t",
+      "getWindowLeft">,
+    InterfaceMethod<"Right window bound attribute.", "uint64_t",
+      "getWindowRight">,
+    InterfaceMethod<"The optional score scale attribute.",
+      "std::optional<::llvm::APFloat>", "getScale">,
+  ];
+  let extraSharedClassDeclaration = [{
+    /// Number of query heads Hq.
+    int64_t getNumQueryHeads() {
+      return ::llvm::cast<::mlir::ShapedType>($_op.getQuery().getType())
+          .getDimSize(1);
+    }
+    /// Query heads that share one KV head.
+    int64_t getGroupSize() {
+      return getNumQueryHeads() / $_op.getNumKvHeads();
+    }
+    /// Window bounds as signed values; -1 means unbounded.
+    int64_t getWindowLeftBound() {
+      return static_cast<int64_t>($_op.getWindowLeft());
+    }
+    int64_t getWindowRightBound() {
+      return static_cast<int64_t>($_op.getWindowRight());
+    }
+    /// The scale actually applied to Q.K^T: the attribute, else 1/sqrt(D).
+    double getEffectiveScale() {
+      if (auto scale = $_op.getScale())
+        return scale->convertToDouble();
+      return 1.0 / std::sqrt(static_cast<double>($_op.getKeyHeadDim()));
+    }
+  }];
+}
+
+#endif // KVFUSE_DIALECTS_KV_KVINTERFACES_TD

@@ -1,0 +1,585 @@
+//===- KvOps.cpp - kv dialect operations ----------------------------------===//
+
+#include "dialects/kv/KvOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/STLExtras.h"
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::kv;
+
+//===----------------------------------------------------------------------===//
+// Shared verification helpers
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Checks the shapes of one op's operands against each other. Dynamic sizes
+/// agree with everything; mismatches are reported as `expects ..., got ...`.
+class ShapeChecker {
+public:
+  explicit ShapeChecker(Operation *op) : op(op) {}
+
+  /// Checks that `value` is shaped with the given rank.
+  FailureOr<ShapedType> ranked(Value value, StringRef name, int64_t rank,
+                               StringRef dims) {
+    auto type = cast<ShapedType>(value.getType());
+    if (type.getRank() != rank)
+      return op->emitOpError() << "expects " << name << " of rank " << rank
+                               << " " << dims << ", got rank "
+                               << type.getRank();
+    return type;
+  }
+
+  /// Checks that two sizes agree where both are static.
+  LogicalResult same(int64_t expected, int64_t actual, StringRef what) {
+    if (ShapedType::isDynamic(expected) || ShapedType::isDynamic(actual) ||
+        expected == actual)
+      return success();
+    return op->emitOpError() << "expects " << what << " to be " << expected
+                             << ", got " << actual;
+  }
+
+  /// Checks the per-sequence i32 vector operand `value` holds `batch` entries.
+  LogicalResult lengths(Value value, StringRef name, int64_t batch) {
+    if (!value)
+      return success();
+    auto type = cast<ShapedType>(value.getType());
+    if (type.getRank() != 1)
+      return op->emitOpError() << "expects " << name
+                               << " of rank 1 [B], got rank "
+                               << type.getRank();
+    return same(batch, type.getDimSize(0),
+                (name + " size (batch)").str());
+  }
+
+  /// Checks an explicit mask broadcasts to `target` and has a usable type.
+  LogicalResult mask(Value value, ArrayRef<int64_t> target) {
+    if (!value)
+      return success();
+    auto type = cast<ShapedType>(value.getType());
+    Type element = type.getElementType();
+    if (!element.isInteger(1) && !isa<FloatType>(element))
+      return op->emitOpError()
+             << "expects mask element type i1 or float, got " << element;
+    if (type.getRank() < 2 || type.getRank() > 4)
+      return op->emitOpError()
+             << "expects mask of rank 2 to 4 broadcasting to [B, Hq, Sq, Skv]"
+             << ", got rank " << type.getRank();
+    int64_t shift = static_cast<int64_t>(target.size()) - type.getRank();
+    for (int64_t i = 0; i < type.getRank(); ++i) {
+      int64_t size = type.getDimSize(i);
+      int64_t want = target[i + shift];
+      if (size == 1 || ShapedType::isDynamic(size) ||
+          ShapedType::isDynamic(want) || size == want)
+        continue;
+      return op->emitOpError()
+             << "expects mask dim " << i << " to be 1 or " << want
+             << " to broadcast to [B, Hq, Sq, Skv], got " << size;
+    }
+    return success();
+  }
+
+private:
+  Operation *op;
+};
+} // namespace
+
+/// Checks that the op is entirely on tensors (one result per init) or
+/// entirely on memrefs (no results).
+static LogicalResult verifyBufferMode(Operation *op, ValueRange inits) {
+  bool anyTensor = llvm::any_of(op->getOperands(), [](Value v) {
+    return isa<RankedTensorType>(v.getType());
+  });
+  bool anyMemRef = llvm::any_of(op->getOperands(), [](Value v) {
+    return isa<MemRefType>(v.getType());
+  });
+  if (anyTensor && anyMemRef)
+    return op->emitOpError(
+        "expects all shaped operands to be tensors or all to be memrefs");
+  if (anyMemRef) {
+    if (op->getNumResults() != 0)
+      return op->emitOpError() << "expects no results on memrefs, got "
+                               << op->getNumResults();
+    return success();
+  }
+  if (op->getNumResults() != inits.size())
+    return op->emitOpError() << "expects " << inits.size()
+                             << " result(s) on tensors, got "
+                             << op->getNumResults();
+  for (auto [init, result] : llvm::zip(inits, op->getResults()))
+    if (init.getType() != result.getType())
+      return op->emitOpError() << "expects result type " << init.getType()
+                               << " to match its init, got "
+                               << result.getType();
+  return success();
+}
+
+static LogicalResult verifyFloatElement(Operation *op, Value value,
+                                        StringRef name) {
+  Type element = getElementTypeOrSelf(value.getType());
+  if (!isa<FloatType>(element))
+    return op->emitOpError() << "expects " << name
+                             << " to have a float element type, got "
+                             << element;
+  return success();
+}
+
+static LogicalResult verifyF32Element(Operation *op, Value value,
+                                      StringRef name) {
+  Type element = getElementTypeOrSelf(value.getType());
+  if (!element.isF32())
+    return op->emitOpError() << "expects " << name
+                             << " to have element type f32, got " << element;
+  return success();
+}
+
+/// Checks the attributes shared by every attention op.
+static LogicalResult verifyScoreAttributes(AttentionOpInterface op) {
+  Operation *operation = op.getOperation();
+  if (auto softcap = op.getSoftcap()) {
+    double c = softcap->convertToDouble();
+    if (!(c > 0.0) || !std::isfinite(c))
+      return operation->emitOpError()
+             << "expects softcap > 0 and finite, got " << c;
+  }
+  if (auto scale = op.getScale()) {
+    double s = scale->convertToDouble();
+    if (!std::isfinite(s) || s == 0.0)
+      return operation->emitOpError()
+             << "expects a finite, non-zero scale, got " << s;
+  }
+  if (op.getWindowLeftBound() < -1)
+    return operation->emitOpError()
+           << "expects window_left >= -1, got " << op.getWindowLeftBound();
+  if (op.getWindowRightBound() < -1)
+    return operation->emitOpError()
+           << "expects window_right >= -1, got " << op.getWindowRightBound();
+  return success();
+}
+
+/// Verifies Q/K/V/mask/lengths of `kv.attention` and `kv.partial_attention`
+/// and returns the expected output shape [B, Hq, Sq, Dv].
+static FailureOr<SmallVector<int64_t>>
+verifyExplicitAttention(Operation *op, Value query, Value key, Value value,
+                        Value mask, Value kvLens, Value offsets,
+                        int64_t causalOffset) {
+  ShapeChecker check(op);
+  auto q = check.ranked(query, "query", 4, "[B, Hq, Sq, D]");
+  if (failed(q))
+    return failure();
+  auto k = check.ranked(key, "key", 4, "[B, Hkv, Skv, D]");
+  if (failed(k))
+    return failure();
+  auto v = check.ranked(value, "value", 4, "[B, Hkv, Skv, Dv]");
+  if (failed(v))
+    return failure();
+  if (failed(verifyFloatElement(op, query, "query")))
+    return failure();
+  if (q->getElementType() != k->getElementType() ||
+      q->getElementType() != v->getElementType())
+    return op->emitOpError()
+           << "expects query, key and value to share an element type, got "
+           << q->getElementType() << ", " << k->getElementType() << ", "
+           << v->getElementType();
+  if (q->isDynamicDim(3) || v->isDynamicDim(3))
+    return op->emitOpError("expects static head dims");
+  int64_t batch = q->getDimSize(0), hq = q->getDimSize(1),
+          sq = q->getDimSize(2), d = q->getDimSize(3);
+  int64_t hkv = k->getDimSize(1), skv = k->getDimSize(2);
+  int64_t dv = v->getDimSize(3);
+  if (failed(check.same(batch, k->getDimSize(0), "key batch")) ||
+      failed(check.same(batch, v->getDimSize(0), "value batch")) ||
+      failed(check.same(hkv, v->getDimSize(1), "value heads (key heads)")) ||
+      failed(check.same(skv, v->getDimSize(2), "value length (key length)")) ||
+      failed(check.same(d, k->getDimSize(3), "key head dim (query head dim)")))
+    return failure();
+  if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
+      (hkv == 0 || hq % hkv != 0))
+    return op->emitOpError() << "expects query heads (" << hq
+                             << ") to be a multiple of KV heads, got " << hkv;
+  if (failed(check.mask(mask, {batch, hq, sq, skv})) ||
+      failed(check.lengths(kvLens, "kv_lens", batch)) ||
+      failed(check.lengths(offsets, "offsets", batch)))
+    return failure();
+  if (offsets && causalOffset != 0)
+    return op->emitOpError() << "expects causal_offset 0 when offsets are "
+                                "given, got "
+                             << causalOffset;
+  return SmallVector<int64_t>{batch, hq, sq, dv};
+}
+
+static LogicalResult verifyOutput(Operation *op, Value init, StringRef name,
+                                  ArrayRef<int64_t> expected) {
+  ShapeChecker check(op);
+  auto type = check.ranked(init, name, expected.size(),
+                           expected.size() == 4 ? "[B, Hq, Sq, Dv]"
+                                                : "[B, Hq, Sq]");
+  if (failed(type))
+    return failure();
+  static const char *dimNames[] = {"batch", "heads", "query length",
+                                   "value head dim"};
+  for (auto [i, want] : llvm::enumerate(expected))
+    if (failed(check.same(want, type->getDimSize(i),
+                          (name + " " + dimNames[i]).str())))
+      return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Memory effects
+//===----------------------------------------------------------------------===//
+
+/// On memrefs, inputs are read and inits written; on tensors nothing is.
+static void
+addBufferEffects(Operation *op, ValueRange inits,
+                 SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+                     &effects) {
+  for (OpOperand &operand : op->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (llvm::is_contained(inits, operand.get()))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    else
+      effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                           SideEffects::DefaultResource::get());
+  }
+}
+
+void AttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addBufferEffects(*this, getInit(), effects);
+}
+
+void PartialAttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addBufferEffects(*this, {getOutInit(), getLseInit()}, effects);
+}
+
+void CacheAttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addBufferEffects(*this, getInit(), effects);
+  effects.emplace_back(MemoryEffects::Read::get(), &getCacheMutable(),
+                       KVCacheResource::get());
+}
+
+void MergeOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addBufferEffects(*this, {getOutInit(), getLseInit()}, effects);
+}
+
+void AppendOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addBufferEffects(*this, {}, effects);
+  effects.emplace_back(MemoryEffects::Write::get(), &getCacheMutable(),
+                       KVCacheResource::get());
+}
+
+void LoadOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addBufferEffects(*this, {getKeyInit(), getValueInit()}, effects);
+  effects.emplace_back(MemoryEffects::Read::get(), &getCacheMutable(),
+                       KVCacheResource::get());
+}
+
+//===----------------------------------------------------------------------===//
+// AttentionOpInterface
+//===----------------------------------------------------------------------===//
+
+static int64_t dimOf(Value value, unsigned dim) {
+  return cast<ShapedType>(value.getType()).getDimSize(dim);
+}
+
+int64_t AttentionOp::getNumKvHeads() { return dimOf(getKey(), 1); }
+int64_t AttentionOp::getKeyHeadDim() { return dimOf(getQuery(), 3); }
+int64_t AttentionOp::getValueHeadDim() { return dimOf(getValue(), 3); }
+int64_t PartialAttentionOp::getNumKvHeads() { return dimOf(getKey(), 1); }
+int64_t PartialAttentionOp::getKeyHeadDim() { return dimOf(getQuery(), 3); }
+int64_t PartialAttentionOp::getValueHeadDim() { return dimOf(getValue(), 3); }
+int64_t CacheAttentionOp::getNumKvHeads() { return getCacheType().getHeads(); }
+int64_t CacheAttentionOp::getKeyHeadDim() {
+  return getCacheType().getHeadDim();
+}
+int64_t CacheAttentionOp::getValueHeadDim() {
+  return getCacheType().getValueHeadDim();
+}
+
+//===----------------------------------------------------------------------===//
+// Verifiers
+//===----------------------------------------------------------------------===//
+
+LogicalResult AttentionOp::verify() {
+  if (failed(verifyScoreAttributes(*this)))
+    return failure();
+  auto shape = verifyExplicitAttention(
+      *this, getQuery(), getKey(), getValue(), getMask(), getKvLens(),
+      getOffsets(), static_cast<int64_t>(getCausalOffset()));
+  if (failed(shape) || failed(verifyOutput(*this, getInit(), "init", *shape)) ||
+      failed(verifyFloatElement(*this, getInit(), "init")))
+    return failure();
+  return verifyBufferMode(*this, getInit());
+}
+
+LogicalResult PartialAttentionOp::verify() {
+  if (failed(verifyScoreAttributes(*this)))
+    return failure();
+  auto shape = verifyExplicitAttention(
+      *this, getQuery(), getKey(), getValue(), getMask(), getKvLens(),
+      getOffsets(), static_cast<int64_t>(getCausalOffset()));
+  if (failed(shape))
+    return failure();
+  if (static_cast<int64_t>(getKvStart()) < 0)
+    return emitOpError() << "expects kv_start >= 0, got "
+                         << static_cast<int64_t>(getKvStart());
+  SmallVector<int64_t> lseShape(shape->begin(), shape->begin() + 3);
+  if (failed(verifyOutput(*this, getOutInit(), "out_init", *shape)) ||
+      failed(verifyOutput(*this, getLseInit(), "lse_init", lseShape)) ||
+      failed(verifyF32Element(*this, getOutInit(), "out_init")) ||
+      failed(verifyF32Element(*this, getLseInit(), "lse_init")))
+    return failure();
+  return verifyBufferMode(*this, {getOutInit(), getLseInit()});
+}
+
+LogicalResult CacheAttentionOp::verify() {
+  if (failed(verifyScoreAttributes(*this)))
+    return failure();
+  ShapeChecker check(*this);
+  CacheType cache = getCacheType();
+  auto q = check.ranked(getQuery(), "query", 4, "[B, Hq, Sq, D]");
+  if (failed(q) || failed(verifyFloatElement(*this, getQuery(), "query")))
+    return failure();
+  int64_t batch = q->getDimSize(0), hq = q->getDimSize(1),
+          sq = q->getDimSize(2);
+  if (failed(check.same(cache.getHeadDim(), q->getDimSize(3),
+                        "query head dim (cache head_dim)")))
+    return failure();
+  if (!ShapedType::isDynamic(hq) && hq % cache.getHeads() != 0)
+    return emitOpError() << "expects query heads (" << hq
+                         << ") to be a multiple of KV heads, got "
+                         << cache.getHeads();
+  if (!ShapedType::isDynamic(sq) && sq > cache.getCapacity())
+    return emitOpError() << "expects query length <= cache capacity ("
+                         << cache.getCapacity() << "), got " << sq;
+  if (failed(check.lengths(getKvLens(), "kv_lens", batch)) ||
+      failed(check.mask(getMask(), {batch, hq, sq, cache.getCapacity()})) ||
+      failed(verifyOutput(*this, getInit(), "init",
+                          {batch, hq, sq, cache.getValueHeadDim()})) ||
+      failed(verifyFloatElement(*this, getInit(), "init")))
+    return failure();
+  return verifyBufferMode(*this, getInit());
+}
+
+LogicalResult MergeOp::verify() {
+  ShapeChecker check(*this);
+  auto parts = check.ranked(getPartialOut(), "partial_out", 5,
+                            "[N, B, Hq, Sq, Dv]");
+  if (failed(parts))
+    return failure();
+  auto lses = check.ranked(getPartialLse(), "partial_lse", 4,
+                           "[N, B, Hq, Sq]");
+  if (failed(lses))
+    return failure();
+  if (failed(verifyF32Element(*this, getPartialOut(), "partial_out")) ||
+      failed(verifyF32Element(*this, getPartialLse(), "partial_lse")) ||
+      failed(verifyF32Element(*this, getLseInit(), "lse_init")) ||
+      failed(verifyFloatElement(*this, getOutInit(), "out_init")))
+    return failure();
+  if (failed(check.same(parts->getDimSize(0), lses->getDimSize(0),
+                        "partial_lse splits (partial_out splits)")))
+    return failure();
+  for (unsigned i = 1; i < 4; ++i)
+    if (failed(check.same(parts->getDimSize(i), lses->getDimSize(i),
+                          "partial_lse dim " + std::to_string(i))))
+      return failure();
+  SmallVector<int64_t> outShape(parts->getShape().drop_front());
+  SmallVector<int64_t> lseShape(lses->getShape().drop_front());
+  if (failed(verifyOutput(*this, getOutInit(), "out_init", outShape)) ||
+      failed(verifyOutput(*this, getLseInit(), "lse_init", lseShape)))
+    return failure();
+  return verifyBufferMode(*this, {getOutInit(), getLseInit()});
+}
+
+LogicalResult AppendOp::verify() {
+  ShapeChecker check(*this);
+  CacheType cache = getCacheType();
+  auto k = check.ranked(getKey(), "key", 4, "[B, Hkv, S, D]");
+  if (failed(k))
+    return failure();
+  auto v = check.ranked(getValue(), "value", 4, "[B, Hkv, S, Dv]");
+  if (failed(v))
+    return failure();
+  if (failed(verifyFloatElement(*this, getKey(), "key")) ||
+      failed(verifyFloatElement(*this, getValue(), "value")))
+    return failure();
+  if (k->getElementType() != v->getElementType())
+    return emitOpError() << "expects key and value to share an element type, "
+                            "got "
+                         << k->getElementType() << " and "
+                         << v->getElementType();
+  int64_t batch = k->getDimSize(0);
+  if (failed(check.same(cache.getHeads(), k->getDimSize(1),
+                        "key heads (cache heads)")) ||
+      failed(check.same(cache.getHeads(), v->getDimSize(1),
+                        "value heads (cache heads)")) ||
+      failed(check.same(cache.getHeadDim(), k->getDimSize(3),
+                        "key head dim (cache head_dim)")) ||
+      failed(check.same(cache.getValueHeadDim(), v->getDimSize(3),
+                        "value head dim (cache value_dim)")) ||
+      failed(check.same(batch, v->getDimSize(0), "value batch")) ||
+      failed(check.same(k->getDimSize(2), v->getDimSize(2),
+                        "value length (key length)")) ||
+      failed(check.lengths(getLens(), "lens", batch)))
+    return failure();
+  int64_t rows = k->getDimSize(2);
+  if (!ShapedType::isDynamic(rows) && rows > cache.getCapacity())
+    return emitOpError() << "expects at most capacity ("
+                         << cache.getCapacity() << ") new rows, got " << rows;
+  return verifyBufferMode(*this, {});
+}
+
+LogicalResult LoadOp::verify() {
+  ShapeChecker check(*this);
+  CacheType cache = getCacheType();
+  auto k = check.ranked(getKeyInit(), "key_init", 4, "[B, Hkv, Skv, D]");
+  if (failed(k))
+    return failure();
+  auto v = check.ranked(getValueInit(), "value_init", 4, "[B, Hkv, Skv, Dv]");
+  if (failed(v))
+    return failure();
+  if (failed(verifyFloatElement(*this, getKeyInit(), "key_init")) ||
+      failed(verifyFloatElement(*this, getValueInit(), "value_init")))
+    return failure();
+  if (failed(check.same(cache.getHeads(), k->getDimSize(1),
+                        "key_init heads (cache heads)")) ||
+      failed(check.same(cache.getHeads(), v->getDimSize(1),
+                        "value_init heads (cache heads)")) ||
+      failed(check.same(cache.getHeadDim(), k->getDimSize(3),
+                        "key_init head dim (cache head_dim)")) ||
+      failed(check.same(cache.getValueHeadDim(), v->getDimSize(3),
+                        "value_init head dim (cache value_dim)")) ||
+      failed(check.same(k->getDimSize(0), v->getDimSize(0),
+                        "value_init batch (key_init batch)")) ||
+      failed(check.same(k->getDimSize(2), v->getDimSize(2),
+                        "value_init length (key_init length)")))
+    return failure();
+  int64_t rows = k->getDimSize(2);
+  if (!ShapedType::isDynamic(rows) && rows > cache.getCapacity())
+    return emitOpError() << "expects at most capacity ("
+                         << cache.getCapacity() << ") rows, got " << rows;
+  return verifyBufferMode(*this, {getKeyInit(), getValueInit()});
+}
+
+//===----------------------------------------------------------------------===//
+// Canonicalization
+//===----------------------------------------------------------------------===//
+
+namespace {
+/// Brings the score attributes of an attention op to one spelling:
+///  - a scale equal to the default 1/sqrt(D) is dropped;
+///  - `window_right = 0` without `causal` is `causal`;
+///  - `window_right >= 0` with `causal` is implied by `causal` and dropped.
+template <typename OpTy>
+struct NormalizeScoreAttributes : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    bool changed = false;
+    auto iface = cast<AttentionOpInterface>(op.getOperation());
+    if (auto scale = op.getScale()) {
+      float defaultScale = static_cast<float>(
+          1.0 / std::sqrt(static_cast<double>(iface.getKeyHeadDim())));
+      if (scale->convertToFloat() == defaultScale) {
+        rewriter.modifyOpInPlace(op, [&] { op.removeScaleAttr(); });
+        changed = true;
+      }
+    }
+    int64_t right = iface.getWindowRightBound();
+    if (!op.getCausal() && right == 0) {
+      rewriter.modifyOpInPlace(op, [&] {
+        op.setCausal(true);
+        op.setWindowRight(static_cast<uint64_t>(-1));
+      });
+      changed = true;
+    } else if (op.getCausal() && right >= 0) {
+      rewriter.modifyOpInPlace(
+          op, [&] { op.setWindowRight(static_cast<uint64_t>(-1)); });
+      changed = true;
+    }
+    return success(changed);
+  }
+};
+
+/// A single query row per sequence sits at the last cached position, so the
+/// causal mask and any right window exclude nothing the lengths do not.
+struct DropDecodeCausalMask : OpRewritePattern<CacheAttentionOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(CacheAttentionOp op,
+                                PatternRewriter &rewriter) const override {
+    auto query = cast<ShapedType>(op.getQuery().getType());
+    if (query.getDimSize(2) != 1)
+      return failure();
+    if (!op.getCausal() && static_cast<int64_t>(op.getWindowRight()) < 0)
+      return failure();
+    rewriter.modifyOpInPlace(op, [&] {
+      op.setCausal(false);
+      op.setWindowRight(static_cast<uint64_t>(-1));
+    });
+    return success();
+  }
+};
+
+/// Merging a single partial result is a reshape of it.
+struct MergeSinglePartial : OpRewritePattern<MergeOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MergeOp op,
+                                PatternRewriter &rewriter) const override {
+    auto parts = dyn_cast<RankedTensorType>(op.getPartialOut().getType());
+    auto outType = dyn_cast<RankedTensorType>(op.getOutInit().getType());
+    if (!parts || !outType || parts.getDimSize(0) != 1 ||
+        !outType.getElementType().isF32())
+      return failure();
+    Value out = tensor::CollapseShapeOp::create(
+        rewriter, op.getLoc(), outType, op.getPartialOut(),
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+    Value lse = tensor::CollapseShapeOp::create(
+        rewriter, op.getLoc(), op.getLseInit().getType(), op.getPartialLse(),
+        ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}});
+    rewriter.replaceOp(op, {out, lse});
+    return success();
+  }
+};
+} // namespace
+
+void AttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                              MLIRContext *context) {
+  results.add<NormalizeScoreAttributes<AttentionOp>>(context);
+}
+
+void PartialAttentionOp::getCanonicalizationPatterns(
+    RewritePatternSet &results, MLIRContext *context) {
+  results.add<NormalizeScoreAttributes<PartialAttentionOp>>(context);
+}
+
+void CacheAttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                                   MLIRContext *context) {
+  results.add<NormalizeScoreAttributes<CacheAttentionOp>,
+              DropDecodeCausalMask>(context);
+}
+
+void MergeOp::getCanonicalizationPatterns(RewritePatternSet &results,
+                                          MLIRContext *context) {
+  results.add<MergeSinglePartial>(context);
+}
+
+#define GET_OP_CLASSES
+#include "dialects/kv/KvOps.cpp.inc"

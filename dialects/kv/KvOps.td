@@ -1,0 +1,329 @@
+//===- KvOps.td - kv dialect operations -------------------*- tablegen -*-===//
+//
+// Attention ops follow destination-passing style (like linalg): they take
+// their result buffers as `outs` operands and work on tensors (one result per
+// init) or on memrefs (no results, after bufferization).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KVFUSE_DIALECTS_KV_KVOPS_TD
+#define KVFUSE_DIALECTS_KV_KVOPS_TD
+
+include "dialects/kv/KvBase.td"
+include "dialects/kv/KvTypes.td"
+include "dialects/kv/KvInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/DestinationStyleOpInterface.td"
+
+def Kv_Shaped : AnyTypeOf<[AnyRankedTensor, AnyMemRef],
+                          "ranked tensor or memref">;
+def Kv_LengthsShaped : AnyTypeOf<[RankedTensorOf<[I32]>, MemRefOf<[I32]>],
+                                 "i32 ranked tensor or memref">;
+
+// Score and mask attributes shared by all attention ops; see the design's
+// semantic contract.
+defvar Kv_ScoreAttrs = (ins
+  OptionalAttr<F32Attr>:$scale,
+  OptionalAttr<F32Attr>:$softcap,
+  UnitAttr:$causal,
+  DefaultValuedAttr<I64Attr, "-1">:$window_left,
+  DefaultValuedAttr<I64Attr, "-1">:$window_right
+);
+
+class Kv_AttentionBaseOp<string mnemonic, list<Trait> traits = []>
+    : Kv_Op<mnemonic, !listconcat(traits, [
+        DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+        DestinationStyleOpInterface,
+        DeclareOpInterfaceMethods<Kv_AttentionOpInterface,
+                                  ["getNumKvHeads", "getKeyHeadDim",
+                                   "getValueHeadDim"]>])> {
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// kv.attention
+//===----------------------------------------------------------------------===//
+
+def Kv_AttentionOp : Kv_AttentionBaseOp<"attention",
+                                          [AttrSizedOperandSegments]> {
+  let summary = "Scaled, masked softmax attention over explicit K and V";
+  let description = [{
+    Computes, for every batch entry `b`, query head `h` and query row `i`,
+
+    ```
+    s[j] = scale * dot(Q[b, h, i, :], K[b, h / G, j, :])   (G = Hq / Hkv)
+    s[j] = softcap * tanh(s[j] / softcap)                   (if softcap)
+    s[j] = s[j] + mask[..]  or  -inf where a bool mask is false
+    s[j] = -inf  where j is outside the causal / window / length bounds
+    O[b, h, i, :] = sum_j softmax(s)[j] * V[b, h / G, j, :]
+    ```
+
+    with `Q: [B, Hq, Sq, D]`, `K: [B, Hkv, Skv, D]`, `V: [B, Hkv, Skv, Dv]`
+    and `O: [B, Hq, Sq, Dv]`. Scores are accumulated in f32 whatever the
+    storage type; `scale` defaults to `1/sqrt(D)`.
+
+    Query row `i` sits at position `p = i + offset`, where `offset` is the
+    `causal_offset` attribute, or `offsets[b]` when the `offsets` operand is
+    given. `causal` keeps keys `j <= p`; the window keeps
+    `p - window_left <= j <= p + window_right` (-1: unbounded on that side).
+    `kv_lens[b]` keys are valid in sequence `b` (all `Skv` without it). The
+    explicit `mask` broadcasts to `[B, Hq, Sq, Skv]`: `i1` (true = attend) or
+    float (added to the scores). A row whose keys are all masked yields 0.
+
+    ```mlir
+    %o = kv.attention %q, %k, %v
+           : tensor<1x32x128x128xf32>, tensor<1x8x128x128xf32>,
+             tensor<1x8x128x128xf32>
+           outs(%init : tensor<1x32x128x128xf32>)
+           {causal, causal_offset = 0 : i64} -> tensor<1x32x128x128xf32>
+    ```
+  }];
+  let arguments = !con((ins
+    Kv_Shaped:$query, Kv_Shaped:$key, Kv_Shaped:$value,
+    Optional<Kv_Shaped>:$mask,
+    Optional<Kv_LengthsShaped>:$kv_lens,
+    Optional<Kv_LengthsShaped>:$offsets,
+    Kv_Shaped:$init),
+    Kv_ScoreAttrs,
+    (ins DefaultValuedAttr<I64Attr, "0">:$causal_offset));
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
+    type($value)
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`kv_lens` `(` $kv_lens^ `:` type($kv_lens) `)`)?
+    (`offsets` `(` $offsets^ `:` type($offsets) `)`)?
+    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// kv.partial_attention
+//===----------------------------------------------------------------------===//
+
+def Kv_PartialAttentionOp
+    : Kv_AttentionBaseOp<"partial_attention", [AttrSizedOperandSegments]> {
+  let summary = "Attention over a slice of the keys, returning (O, LSE)";
+  let description = [{
+    The online form of `kv.attention`: it attends to the keys of one slice
+    `[kv_start, kv_start + Skv)` of a longer sequence and returns the partial
+    output normalised over that slice together with the log-sum-exp `LSE` of
+    the slice's (scaled, capped, masked) scores, both in f32. Key `j` of the
+    slice is key `kv_start + j` for the causal, window and length masks; the
+    explicit mask is indexed by slice position. A slice with no visible key
+    gives `O = 0`, `LSE = -inf`. Partial results merge with `kv.merge`;
+    merging the slices of a split gives `kv.attention` on the whole sequence.
+
+    ```mlir
+    %o, %lse = kv.partial_attention %q, %k, %v
+        : tensor<8x32x1x128xf32>, tensor<8x8x512x128xf32>,
+          tensor<8x8x512x128xf32>
+        kv_lens(%lens : tensor<8xi32>)
+        outs(%o0, %l0 : tensor<8x32x1x128xf32>, tensor<8x32x1xf32>)
+        {kv_start = 1024 : i64}
+        -> tensor<8x32x1x128xf32>, tensor<8x32x1xf32>
+    ```
+  }];
+  let arguments = !con((ins
+    Kv_Shaped:$query, Kv_Shaped:$key, Kv_Shaped:$value,
+    Optional<Kv_Shaped>:$mask,
+    Optional<Kv_LengthsShaped>:$kv_lens,
+    Optional<Kv_LengthsShaped>:$offsets,
+    Kv_Shaped:$out_init, Kv_Shaped:$lse_init),
+    Kv_ScoreAttrs,
+    (ins DefaultValuedAttr<I64Attr, "0">:$causal_offset,
+         DefaultValuedAttr<I64Attr, "0">:$kv_start));
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
+    type($value)
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    (`kv_lens` `(` $kv_lens^ `:` type($kv_lens) `)`)?
+    (`offsets` `(` $offsets^ `:` type($offsets) `)`)?
+    `outs` `(` $out_init `,` $lse_init `:` type($out_init) `,`
+    type($lse_init) `)` attr-dict (`->` type($results)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(getOperation(),
+          getOutInitMutable().getOperandNumber(), 2);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// kv.cache_attention
+//===----------------------------------------------------------------------===//
+
+def Kv_CacheAttentionOp : Kv_AttentionBaseOp<"cache_attention"> {
+  let summary = "Attention of new query tokens against a KV cache";
+  let description = [{
+    Attention of `Q: [B, Hq, Sq, D]` against the first `kv_lens[b]` tokens of
+    each sequence of `cache` (which already holds this step's new tokens:
+    append first). Prefill with a cache and decode (`Sq` = 1 or a few
+    speculative tokens) are the same op. Query row `i` sits at position
+    `kv_lens[b] - Sq + i` (bottom-right alignment): the causal mask lets it
+    see keys `j <= kv_lens[b] - Sq + i`, and windows are relative to that
+    position. The explicit mask, if any, broadcasts to
+    `[B, Hq, Sq, capacity]`. Cached K/V are converted to f32 on load.
+
+    ```mlir
+    %o = kv.cache_attention %q, %cache, %lens
+           : tensor<8x32x1x128xf32>,
+             !kv.cache<f16, heads = 8, head_dim = 128, capacity = 4096>,
+             tensor<8xi32>
+           outs(%init : tensor<8x32x1x128xf32>) -> tensor<8x32x1x128xf32>
+    ```
+  }];
+  let arguments = !con((ins
+    Kv_Shaped:$query, Kv_CacheType:$cache, Kv_LengthsShaped:$kv_lens,
+    Optional<Kv_Shaped>:$mask,
+    Kv_Shaped:$init),
+    Kv_ScoreAttrs);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $query `,` $cache `,` $kv_lens `:` type($query) `,` qualified(type($cache))
+    `,` type($kv_lens)
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    ::mlir::kv::CacheType getCacheType() {
+      return ::llvm::cast<::mlir::kv::CacheType>(getCache().getType());
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// kv.merge
+//===----------------------------------------------------------------------===//
+
+def Kv_MergeOp : Kv_Op<"merge", [
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DestinationStyleOpInterface]> {
+  let summary = "Merge N partial attention results by their log-sum-exp";
+  let description = [{
+    Combines `N` partial results `O_n: [N, B, Hq, Sq, Dv]`, `LSE_n: [N, B, Hq,
+    Sq]` (f32) of disjoint key slices:
+
+    ```
+    m = max_n LSE_n;  w_n = exp(LSE_n - m)
+    O = sum_n w_n O_n / sum_n w_n;  LSE = m + log(sum_n w_n)
+    ```
+
+    Slices with `LSE = -inf` contribute nothing; if all are `-inf` the row is
+    fully masked and gives `O = 0`, `LSE = -inf`. The merge is associative, so
+    splits can be merged in any grouping.
+
+    ```mlir
+    %o, %lse = kv.merge %parts, %lses
+        : tensor<4x8x32x1x128xf32>, tensor<4x8x32x1xf32>
+        outs(%o0, %l0 : tensor<8x32x1x128xf32>, tensor<8x32x1xf32>)
+        -> tensor<8x32x1x128xf32>, tensor<8x32x1xf32>
+    ```
+  }];
+  let arguments = (ins Kv_Shaped:$partial_out, Kv_Shaped:$partial_lse,
+                       Kv_Shaped:$out_init, Kv_Shaped:$lse_init);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $partial_out `,` $partial_lse `:` type($partial_out) `,`
+    type($partial_lse)
+    `outs` `(` $out_init `,` $lse_init `:` type($out_init) `,`
+    type($lse_init) `)` attr-dict (`->` type($results)^)?
+  }];
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(getOperation(), 2, 2);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// kv.append
+//===----------------------------------------------------------------------===//
+
+def Kv_AppendOp : Kv_Op<"append", [
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Write new K/V rows at each sequence's current length";
+  let description = [{
+    Writes `K_new: [B, Hkv, S, D]` and `V_new: [B, Hkv, S, Dv]` into `cache`
+    at tokens `[lens[b], lens[b] + S)` of sequence `b`, converting to the
+    cache's element type. `lens` holds the lengths before the append; the
+    caller (the runtime) advances them. Writing past the capacity is an error
+    that the runtime reports before the step runs.
+
+    ```mlir
+    kv.append %k, %v, %cache, %lens
+        : tensor<1x8x16x128xf32>, tensor<1x8x16x128xf32>,
+          !kv.cache<f32, heads = 8, head_dim = 128, capacity = 4096>,
+          tensor<1xi32>
+    ```
+  }];
+  let arguments = (ins Kv_Shaped:$key, Kv_Shaped:$value,
+                       Kv_CacheType:$cache, Kv_LengthsShaped:$lens);
+  let assemblyFormat = [{
+    $key `,` $value `,` $cache `,` $lens attr-dict `:` type($key) `,`
+    type($value) `,` qualified(type($cache)) `,` type($lens)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::kv::CacheType getCacheType() {
+      return ::llvm::cast<::mlir::kv::CacheType>(getCache().getType());
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
+// kv.load
+//===----------------------------------------------------------------------===//
+
+def Kv_LoadOp : Kv_Op<"load", [
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
+    DestinationStyleOpInterface]> {
+  let summary = "Read the keys and values of a cache as dense tensors";
+  let description = [{
+    Gathers tokens `[0, Skv)` of every sequence of `cache` into dense
+    `K: [B, Hkv, Skv, D]` and `V: [B, Hkv, Skv, Dv]`, following the page
+    table for paged caches and converting to the element type of the inits.
+    `Skv` is at most the capacity; tokens at or past a sequence's length hold
+    unspecified values, so readers pass the lengths on as `kv_lens`.
+
+    ```mlir
+    %k, %v = kv.load %cache
+        : !kv.cache<f16, heads = 8, head_dim = 128, capacity = 4096,
+                    layout = #kv.paged<page_size = 16>>
+        outs(%k0, %v0 : tensor<1x8x4096x128xf32>, tensor<1x8x4096x128xf32>)
+        -> tensor<1x8x4096x128xf32>, tensor<1x8x4096x128xf32>
+    ```
+  }];
+  let arguments = (ins Kv_CacheType:$cache, Kv_Shaped:$key_init,
+                       Kv_Shaped:$value_init);
+  let results = (outs Variadic<AnyRankedTensor>:$results);
+  let assemblyFormat = [{
+    $cache `:` qualified(type($cache))
+    `outs` `(` $key_init `,` $value_init `:` type($key_init) `,`
+    type($value_init) `)` attr-dict (`->` type($results)^)?
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return ::mlir::MutableOperandRange(getOperation(), 1, 2);
+    }
+    ::mlir::kv::CacheType getCacheType() {
+      return ::llvm::cast<::mlir::kv::CacheType>(getCache().getType());
+    }
+  }];
+}
+
+#endif // KVFUSE_DIALECTS_KV_KVOPS_TD

@@ -1,0 +1,14 @@
+//===- Patterns.h - kv rewrite pattern sets ---------------------*- C++ -*-===//
+
+#ifndef KVFUSE_PASSES_PATTERNS_H
+#define KVFUSE_PASSES_PATTERNS_H
+
+namespace mlir {
+class RewritePatternSet;
+namespace kv {
+/// kv.cache_attention -> kv.load + kv.attention with per-sequence offsets.
+void populateDecomposeCacheAttentionPatterns(RewritePatternSet &patterns);
+} // namespace kv
+} // namespace mlir
+
+#endif // KVFUSE_PASSES_PATTERNS_H

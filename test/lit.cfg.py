@@ -1,0 +1,28 @@
+# -*- Python -*-
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "KVFUSE"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.kvfuse_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py",
+                   "lit.site.cfg.py"]
+
+config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
+config.substitutions.append(("%kvfuse_libs", config.kvfuse_libs_dir))
+config.substitutions.append(("%kvfuse_src", config.kvfuse_src_root))
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+# Tools come from the LLVM 22 install and our build tree, never from PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+tool_dirs = [config.kvfuse_tools_dir, config.llvm_tools_dir]
+tools = ["kvfuse-opt", "mlir-opt", "mlir-translate", "llc"]
+llvm_config.add_tool_substitutions(tools, tool_dirs)
