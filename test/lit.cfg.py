@@ -26,3 +26,14 @@ llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.kvfuse_tools_dir, config.llvm_tools_dir]
 tools = ["kvfuse-opt", "mlir-opt", "mlir-translate", "llc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
+
+# Optional features: `ptxas` when CUDA's assembler is installed, `cuda` when a
+# GPU driver answers. GPU execution tests say `REQUIRES: cuda`.
+ptxas = shutil.which("ptxas") or (
+    "/usr/local/cuda/bin/ptxas"
+    if os.path.exists("/usr/local/cuda/bin/ptxas") else None)
+if ptxas:
+    config.available_features.add("ptxas")
+    config.substitutions.append(("%ptxas", ptxas))
+if os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/nvidia0"):
+    config.available_features.add("cuda")

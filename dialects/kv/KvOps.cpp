@@ -7,6 +7,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/PatternMatch.h"
 #include "llvm/ADT/STLExtras.h"
+#include <array>
 #include <cmath>
 
 using namespace mlir;
@@ -477,6 +478,38 @@ LogicalResult LoadOp::verify() {
     return emitOpError() << "expects at most capacity ("
                          << cache.getCapacity() << ") rows, got " << rows;
   return verifyBufferMode(*this, {getKeyInit(), getValueInit()});
+}
+
+/// The memref types of a cache's K pool, V pool and page table.
+static std::array<MemRefType, 3> getCacheViewTypes(CacheType cache) {
+  int64_t dyn = ShapedType::kDynamic;
+  Type element = cache.getElementType();
+  return {MemRefType::get({dyn, cache.getHeads(), cache.getPageSize(),
+                           cache.getHeadDim()},
+                          element),
+          MemRefType::get({dyn, cache.getHeads(), cache.getPageSize(),
+                           cache.getValueHeadDim()},
+                          element),
+          MemRefType::get({dyn, cache.getPagesPerSequence()},
+                          IntegerType::get(cache.getContext(), 32))};
+}
+
+void CacheViewOp::build(OpBuilder &builder, OperationState &state,
+                        Value cache) {
+  auto types = getCacheViewTypes(cast<CacheType>(cache.getType()));
+  build(builder, state, types[0], types[1], types[2], cache);
+}
+
+LogicalResult CacheViewOp::verify() {
+  auto expected = getCacheViewTypes(getCacheType());
+  Type actual[] = {getKeyPool().getType(), getValuePool().getType(),
+                   getPageTable().getType()};
+  static const char *names[] = {"key pool", "value pool", "page table"};
+  for (int i = 0; i < 3; ++i)
+    if (expected[i] != actual[i])
+      return emitOpError() << "expects " << names[i] << " type "
+                           << expected[i] << ", got " << actual[i];
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

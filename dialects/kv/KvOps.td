@@ -326,4 +326,45 @@ def Kv_LoadOp : Kv_Op<"load", [
   }];
 }
 
+//===----------------------------------------------------------------------===//
+// kv.cache_view
+//===----------------------------------------------------------------------===//
+
+def Kv_CacheViewOp : Kv_Op<"cache_view", [Pure]> {
+  let summary = "The memrefs behind a cache handle (a lowering-level op)";
+  let description = [{
+    Exposes the storage of a cache to target-neutral lowering: the K page pool
+    `[pages, heads, page_size, head_dim]`, the V page pool
+    `[pages, heads, page_size, value_dim]` and the page table
+    `[batch, pages_per_sequence]` of i32 page ids. A contiguous cache is the
+    special case `page_size = capacity`, one page per sequence, the page id
+    being the sequence's slot. Token `t` of batch entry `b` lives at
+    `pool[table[b, t / page_size], head, t % page_size, :]`. Back ends lower
+    this op to their handle representation (the runtime's
+    `kvfuse_cache_desc` on the CPU and the GPU).
+
+    ```mlir
+    %k, %v, %table = kv.cache_view %cache
+        : !kv.cache<f16, heads = 8, head_dim = 128, capacity = 4096,
+                    layout = #kv.paged<page_size = 16>>
+        -> memref<?x8x16x128xf16>, memref<?x8x16x128xf16>, memref<?x256xi32>
+    ```
+  }];
+  let arguments = (ins Kv_CacheType:$cache);
+  let results = (outs MemRefRankOf<[AnyType], [4]>:$key_pool,
+                      MemRefRankOf<[AnyType], [4]>:$value_pool,
+                      MemRefRankOf<[I32], [2]>:$page_table);
+  let assemblyFormat = [{
+    $cache attr-dict `:` qualified(type($cache)) `->` type($key_pool) `,`
+    type($value_pool) `,` type($page_table)
+  }];
+  let hasVerifier = 1;
+  let builders = [OpBuilder<(ins "::mlir::Value":$cache)>];
+  let extraClassDeclaration = [{
+    ::mlir::kv::CacheType getCacheType() {
+      return ::llvm::cast<::mlir::kv::CacheType>(getCache().getType());
+    }
+  }];
+}
+
 #endif // KVFUSE_DIALECTS_KV_KVOPS_TD
