@@ -8,7 +8,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "KVFUSE"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kvfuse_obj_root, "test")
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py",
@@ -17,6 +17,7 @@ config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py",
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(("%kvfuse_libs", config.kvfuse_libs_dir))
 config.substitutions.append(("%kvfuse_src", config.kvfuse_src_root))
+config.substitutions.append(("%kvfuse_bin", config.kvfuse_tools_dir))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()
@@ -24,7 +25,8 @@ llvm_config.use_default_substitutions()
 # Tools come from the LLVM 22 install and our build tree, never from PATH.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.kvfuse_tools_dir, config.llvm_tools_dir]
-tools = ["kvfuse-opt", "mlir-opt", "mlir-translate", "llc"]
+tools = ["kvfuse-opt", "kvfuse-compile", "kvfuse-run", "mlir-opt",
+         "mlir-translate", "llc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
 # Optional features: `ptxas` when CUDA's assembler is installed, `cuda` when a
