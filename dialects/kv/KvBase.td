@@ -23,6 +23,10 @@ def Kv_Dialect : Dialect {
   }];
   let useDefaultTypePrinterParser = 1;
   let useDefaultAttributePrinterParser = 1;
+  // `kv.role` / `kv.name` on function arguments and `kv.step_tokens` on
+  // functions describe entry points to kvfuse-compile and the runtime.
+  let hasRegionArgAttrVerify = 1;
+  let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::tensor::TensorDialect"];
   let extraClassDeclaration = [{

@@ -16,3 +16,50 @@ void KvDialect::initialize() {
 #include "dialects/kv/KvOps.cpp.inc"
       >();
 }
+
+LogicalResult KvDialect::verifyRegionArgAttribute(Operation *op,
+                                                  unsigned regionIndex,
+                                                  unsigned argIndex,
+                                                  NamedAttribute attribute) {
+  StringRef name = attribute.getName().strref();
+  if (name == "kv.name") {
+    if (!isa<StringAttr>(attribute.getValue()))
+      return op->emitError() << "expects kv.name to be a string, got "
+                             << attribute.getValue();
+    return success();
+  }
+  if (name != "kv.role")
+    return op->emitError() << "unknown kv argument attribute '" << name
+                           << "'";
+  auto role = dyn_cast<StringAttr>(attribute.getValue());
+  if (!role || !llvm::is_contained({"input", "past_lens", "kv_lens"},
+                                   role.getValue()))
+    return op->emitError() << "expects kv.role to be \"input\", "
+                              "\"past_lens\" or \"kv_lens\", got "
+                           << attribute.getValue();
+  if (role.getValue() == "input")
+    return success();
+  Region &region = op->getRegion(regionIndex);
+  if (region.empty())
+    return success();
+  Type type = region.getArgument(argIndex).getType();
+  auto shaped = dyn_cast<ShapedType>(type);
+  if (!shaped || shaped.getRank() != 1 ||
+      !shaped.getElementType().isInteger(32))
+    return op->emitError() << "expects a " << role.getValue()
+                           << " argument of type tensor<Bxi32>, got " << type;
+  return success();
+}
+
+LogicalResult KvDialect::verifyOperationAttribute(Operation *op,
+                                                  NamedAttribute attribute) {
+  if (attribute.getName().strref() != "kv.step_tokens")
+    return op->emitError() << "unknown kv attribute '"
+                           << attribute.getName().strref() << "'";
+  auto tokens = dyn_cast<IntegerAttr>(attribute.getValue());
+  if (!tokens || tokens.getInt() < 0)
+    return op->emitError()
+           << "expects kv.step_tokens to be a non-negative integer, got "
+           << attribute.getValue();
+  return success();
+}

@@ -1,0 +1,41 @@
+// RUN: kvfuse-opt %s -split-input-file -one-shot-bufferize="bufferize-function-boundaries function-boundary-type-conversion=identity-layout-map" | FileCheck %s
+
+// Attention writes into the buffer of its init; the append reads its
+// tensors' buffers and keeps its cache handle.
+// CHECK-LABEL: func @decode_step
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<1x4x1x32xf32>, %[[K:[a-z0-9]+]]: memref<1x2x1x32xf32>
+// CHECK-SAME: %[[C:[a-z0-9]+]]: !kv.cache
+// CHECK: kv.append %[[K]], %{{.*}}, %[[C]], %{{.*}} : memref<1x2x1x32xf32>, memref<1x2x1x32xf32>, !kv.cache<{{.*}}>, memref<1xi32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {{.*}} : memref<1x4x1x32xf32>
+// CHECK: kv.cache_attention %[[Q]], %[[C]], %{{.*}} : memref<1x4x1x32xf32>, !kv.cache<{{.*}}>, memref<1xi32> outs(%[[OUT]] : memref<1x4x1x32xf32>)
+// CHECK: return %[[OUT]]
+func.func @decode_step(%q: tensor<1x4x1x32xf32>, %k: tensor<1x2x1x32xf32>, %v: tensor<1x2x1x32xf32>,
+                       %c: !kv.cache<f16, heads = 2, head_dim = 32, capacity = 16>,
+                       %past: tensor<1xi32>, %lens: tensor<1xi32>) -> tensor<1x4x1x32xf32> {
+  kv.append %k, %v, %c, %past : tensor<1x2x1x32xf32>, tensor<1x2x1x32xf32>,
+      !kv.cache<f16, heads = 2, head_dim = 32, capacity = 16>, tensor<1xi32>
+  %i = tensor.empty() : tensor<1x4x1x32xf32>
+  %o = kv.cache_attention %q, %c, %lens : tensor<1x4x1x32xf32>,
+      !kv.cache<f16, heads = 2, head_dim = 32, capacity = 16>, tensor<1xi32>
+      outs(%i : tensor<1x4x1x32xf32>) -> tensor<1x4x1x32xf32>
+  return %o : tensor<1x4x1x32xf32>
+}
+
+// -----
+
+// Partial attention and merge write their two inits; a dead LSE buffer may be
+// shared between them.
+// CHECK-LABEL: func @split_and_merge
+// CHECK: kv.partial_attention {{.*}} outs(%{{.*}}, %{{.*}} : memref<1x2x1x8xf32>, memref<1x2x1xf32>)
+// CHECK: kv.merge {{.*}} : memref<1x1x2x1x8xf32>, memref<1x1x2x1xf32> outs(%{{.*}}, %{{.*}} : memref<1x2x1x8xf32>, memref<1x2x1xf32>)
+func.func @split_and_merge(%q: tensor<1x2x1x8xf32>, %k: tensor<1x2x4x8xf32>, %v: tensor<1x2x4x8xf32>,
+                           %parts: tensor<1x1x2x1x8xf32>, %lses: tensor<1x1x2x1xf32>)
+    -> (tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>) {
+  %oi = tensor.empty() : tensor<1x2x1x8xf32>
+  %li = tensor.empty() : tensor<1x2x1xf32>
+  %o:2 = kv.partial_attention %q, %k, %v : tensor<1x2x1x8xf32>, tensor<1x2x4x8xf32>, tensor<1x2x4x8xf32>
+      outs(%oi, %li : tensor<1x2x1x8xf32>, tensor<1x2x1xf32>) -> tensor<1x2x1x8xf32>, tensor<1x2x1xf32>
+  %m:2 = kv.merge %parts, %lses : tensor<1x1x2x1x8xf32>, tensor<1x1x2x1xf32>
+      outs(%oi, %li : tensor<1x2x1x8xf32>, tensor<1x2x1xf32>) -> tensor<1x2x1x8xf32>, tensor<1x2x1xf32>
+  return %o#0, %m#0 : tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>
+}
