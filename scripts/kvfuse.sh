@@ -52,6 +52,8 @@ case "$cmd" in
     exec "$BUILD/bin/kvfuse-run" "$@" ;;
   bench)
     configure_and_build
+    # OpenBLAS picks its kernels when it loads: ask for the AVX-512 ones.
+    export OPENBLAS_CORETYPE="${OPENBLAS_CORETYPE:-SkylakeX}"
     exec "$BUILD/bin/kvfuse-bench" "$@" ;;
   *)
     echo "usage: $0 {run|test|bench|build} [args]" >&2

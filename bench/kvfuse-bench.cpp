@@ -1,0 +1,393 @@
+//===- kvfuse-bench.cpp - Attention benchmarks against peers and limits ---===//
+//
+// Measures, in one run: the machine's fp32 FMA peak and DRAM read bandwidth,
+// an unfused OpenBLAS peer (sgemm -> softmax -> sgemm, the query heads of a
+// GQA group stacked into one sgemm), and kvfuse's compiled kernels, on the
+// workloads P1-P3 (prefill) and D1-D3 (decode, f32 and bf16 caches) of the
+// design. Prints one table of medians. Needs no MLIR: kernels are compiled by
+// invoking kvfuse-compile and called through the ABI of kvfuse/abi.h.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kvfuse/abi.h"
+#include "kvfuse/reference.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cblas.h>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <dlfcn.h>
+#include <fstream>
+#include <functional>
+#include <immintrin.h>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double>(b - a).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+/// Runs `fn` `reps` times after one warm-up and returns the median seconds.
+double timeMedian(int reps, const std::function<void()> &fn) {
+  fn();
+  std::vector<double> times;
+  for (int i = 0; i < reps; ++i) {
+    auto t0 = Clock::now();
+    fn();
+    times.push_back(seconds(t0, Clock::now()));
+  }
+  return median(times);
+}
+
+int numThreads() {
+  unsigned n = std::thread::hardware_concurrency();
+  return n ? static_cast<int>(n) : 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Machine limits
+//===----------------------------------------------------------------------===//
+
+/// One thread of dependent-chain-free AVX-512 FMAs: 12 accumulators cover the
+/// FMA latency times the number of FMA pipes.
+__attribute__((target("avx512f"), noinline)) float fmaKernel(int64_t iters) {
+  __m512 a[12];
+  for (int i = 0; i < 12; ++i)
+    a[i] = _mm512_set1_ps(1.0f + i * 1e-3f);
+  const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+  for (int64_t it = 0; it < iters; ++it)
+    for (int i = 0; i < 12; ++i)
+      a[i] = _mm512_fmadd_ps(a[i], x, y);
+  __m512 s = a[0];
+  for (int i = 1; i < 12; ++i)
+    s = _mm512_add_ps(s, a[i]);
+  return _mm512_reduce_add_ps(s);
+}
+
+double measureFmaPeak(int threads) {
+  const int64_t iters = 20'000'000;
+  std::vector<double> rates;
+  for (int rep = 0; rep < 5; ++rep) {
+    std::vector<std::thread> pool;
+    std::atomic<float> sink{0};
+    auto t0 = Clock::now();
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&] { sink = sink + fmaKernel(iters); });
+    for (auto &th : pool)
+      th.join();
+    double s = seconds(t0, Clock::now());
+    rates.push_back(2.0 * 16 * 12 * iters * threads / s / 1e9);
+  }
+  return median(rates);
+}
+
+__attribute__((target("avx512f"), noinline)) float readKernel(const float *p,
+                                                              int64_t n) {
+  __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+  for (int64_t i = 0; i + 64 <= n; i += 64) {
+    s0 = _mm512_add_ps(s0, _mm512_load_ps(p + i));
+    s1 = _mm512_add_ps(s1, _mm512_load_ps(p + i + 16));
+    s2 = _mm512_add_ps(s2, _mm512_load_ps(p + i + 32));
+    s3 = _mm512_add_ps(s3, _mm512_load_ps(p + i + 48));
+  }
+  return _mm512_reduce_add_ps(
+      _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
+}
+
+/// Read bandwidth over a buffer far larger than the last-level cache, split
+/// evenly over the threads.
+double measureReadBandwidth(int threads) {
+  const int64_t bytes = int64_t(1) << 30;
+  const int64_t n = bytes / sizeof(float);
+  float *buf = static_cast<float *>(std::aligned_alloc(64, bytes));
+  std::vector<std::thread> init;
+  for (int t = 0; t < threads; ++t)
+    init.emplace_back([&, t] {
+      for (int64_t i = t * (n / threads); i < (t + 1) * (n / threads); ++i)
+        buf[i] = 1e-6f * static_cast<float>(i & 1023);
+    });
+  for (auto &th : init)
+    th.join();
+  std::vector<double> rates;
+  for (int rep = 0; rep < 7; ++rep) {
+    std::vector<std::thread> pool;
+    std::atomic<float> sink{0};
+    auto t0 = Clock::now();
+    for (int t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        sink = sink + readKernel(buf + t * (n / threads), n / threads);
+      });
+    for (auto &th : pool)
+      th.join();
+    rates.push_back(bytes / seconds(t0, Clock::now()) / 1e9);
+  }
+  std::free(buf);
+  return median(rates);
+}
+
+//===----------------------------------------------------------------------===//
+// Workloads
+//===----------------------------------------------------------------------===//
+
+struct Workload {
+  std::string name;
+  bool decode;
+  int64_t batch, qHeads, kvHeads, qLen, kvLen, headDim;
+  bool causal;
+  std::string cacheType; // decode only: f32 or bf16
+};
+
+/// Floating-point operations of the visible score/value products.
+double attentionFlops(const Workload &w) {
+  double pairs = double(w.qLen) * w.kvLen;
+  if (w.causal && !w.decode)
+    pairs = double(w.qLen) * (w.qLen + 1) / 2 + double(w.qLen) * (w.kvLen - w.qLen);
+  return 4.0 * w.batch * w.qHeads * pairs * w.headDim;
+}
+
+double cacheBytes(const Workload &w) {
+  int64_t elt = w.cacheType == "bf16" ? 2 : 4;
+  return 2.0 * w.batch * w.kvHeads * w.kvLen * w.headDim * elt;
+}
+
+std::string tensorType(std::initializer_list<int64_t> dims, const char *elt) {
+  std::string s = "tensor<";
+  for (int64_t d : dims)
+    s += std::to_string(d) + "x";
+  return s + elt + ">";
+}
+
+/// The kv IR of a workload: kv.attention for prefill, kv.cache_attention
+/// against a contiguous cache for decode.
+std::string workloadIR(const Workload &w) {
+  std::string q = tensorType({w.batch, w.qHeads, w.qLen, w.headDim}, "f32");
+  std::string ir;
+  if (!w.decode) {
+    std::string kv = tensorType({w.batch, w.kvHeads, w.kvLen, w.headDim}, "f32");
+    ir = "func.func @run(%q: " + q + ", %k: " + kv + ", %v: " + kv + ") -> " +
+         q + " {\n  %i = tensor.empty() : " + q +
+         "\n  %o = kv.attention %q, %k, %v : " + q + ", " + kv + ", " + kv +
+         " outs(%i : " + q + ")" + (w.causal ? " {causal}" : "") + " -> " + q +
+         "\n  return %o : " + q + "\n}\n";
+    return ir;
+  }
+  std::string cache = "!kv.cache<" + w.cacheType + ", heads = " +
+                      std::to_string(w.kvHeads) + ", head_dim = " +
+                      std::to_string(w.headDim) + ", capacity = " +
+                      std::to_string(w.kvLen) + ">";
+  std::string lens = tensorType({w.batch}, "i32");
+  ir = "func.func @run(%q: " + q + ", %c: " + cache + ", %l: " + lens +
+       " {kv.role = \"kv_lens\"}) -> " + q + " {\n  %i = tensor.empty() : " +
+       q + "\n  %o = kv.cache_attention %q, %c, %l : " + q + ", " + cache +
+       ", " + lens + " outs(%i : " + q + ") -> " + q + "\n  return %o : " +
+       q + "\n}\n";
+  return ir;
+}
+
+using EntryFn = void (*)(void **);
+
+/// Compiles `ir` with kvfuse-compile and returns the entry, or null with a
+/// message on stderr.
+EntryFn compileKvfuse(const std::string &compiler, const std::string &dir,
+                      const std::string &name, const std::string &ir) {
+  std::string src = dir + "/" + name + ".mlir";
+  std::string out = dir + "/" + name + ".kvf";
+  std::ofstream(src) << ir;
+  std::string cmd = compiler + " " + src + " -o " + out + " 2>" + dir + "/" +
+                    name + ".log";
+  if (std::system(cmd.c_str()) != 0) {
+    std::fprintf(stderr, "kvfuse-bench: %s did not compile (see %s/%s.log)\n",
+                 name.c_str(), dir.c_str(), name.c_str());
+    return nullptr;
+  }
+  std::ifstream manifest(out + "/manifest.txt");
+  std::string line, library;
+  while (std::getline(manifest, line))
+    if (line.rfind("library ", 0) == 0)
+      library = line.substr(8);
+  void *handle = dlopen((out + "/" + library).c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (!handle) {
+    std::fprintf(stderr, "kvfuse-bench: %s\n", dlerror());
+    return nullptr;
+  }
+  return reinterpret_cast<EntryFn>(dlsym(handle, "kvfuse_entry_run"));
+}
+
+uint16_t toBf16(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, 4);
+  u += 0x7fff + ((u >> 16) & 1);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+/// The unfused peer: per (batch, KV head) one sgemm for the scores of all
+/// query heads of the group, a softmax, one sgemm for the output.
+void peerAttention(const Workload &w, const float *q, const float *k,
+                   const float *v, float *out, std::vector<float> &scores) {
+  int64_t g = w.qHeads / w.kvHeads, rows = g * w.qLen, d = w.headDim;
+  float scale = 1.0f / std::sqrt(float(d));
+  scores.resize(rows * w.kvLen);
+  int64_t offset = w.decode ? w.kvLen - w.qLen : 0;
+  for (int64_t b = 0; b < w.batch; ++b)
+    for (int64_t kh = 0; kh < w.kvHeads; ++kh) {
+      const float *qg = q + (b * w.qHeads + kh * g) * w.qLen * d;
+      const float *kk = k + (b * w.kvHeads + kh) * w.kvLen * d;
+      const float *vv = v + (b * w.kvHeads + kh) * w.kvLen * d;
+      float *og = out + (b * w.qHeads + kh * g) * w.qLen * d;
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, w.kvLen, d,
+                  scale, qg, d, kk, d, 0.0f, scores.data(), w.kvLen);
+      for (int64_t r = 0; r < rows; ++r) {
+        float *s = scores.data() + r * w.kvLen;
+        int64_t i = r % w.qLen;
+        int64_t visible = w.causal ? std::min(w.kvLen, i + offset + 1) : w.kvLen;
+        float m = -INFINITY;
+        for (int64_t j = 0; j < visible; ++j)
+          m = std::max(m, s[j]);
+        float sum = 0;
+        for (int64_t j = 0; j < visible; ++j)
+          sum += (s[j] = std::exp(s[j] - m));
+        float inv = 1.0f / sum;
+        for (int64_t j = 0; j < visible; ++j)
+          s[j] *= inv;
+        for (int64_t j = visible; j < w.kvLen; ++j)
+          s[j] = 0.0f;
+      }
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, d, w.kvLen,
+                  1.0f, scores.data(), w.kvLen, vv, d, 0.0f, og, d);
+    }
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  std::string compiler, only;
+  int reps = 7;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--compiler" && i + 1 < argc)
+      compiler = argv[++i];
+    else if (a == "--only" && i + 1 < argc)
+      only = argv[++i];
+    else if (a == "--reps" && i + 1 < argc)
+      reps = std::max(1, std::atoi(argv[++i]));
+    else {
+      std::fprintf(stderr,
+                   "usage: kvfuse-bench [--compiler PATH] [--only NAME] "
+                   "[--reps N]\n");
+      return 2;
+    }
+  }
+  if (compiler.empty()) {
+    std::string self = argv[0];
+    compiler = self.substr(0, self.rfind('/') + 1) + "kvfuse-compile";
+  }
+  int threads = numThreads();
+  std::printf("kvfuse-bench: %d threads, medians of %d runs\n", threads, reps);
+  double peak = measureFmaPeak(threads);
+  double bandwidth = measureReadBandwidth(threads);
+  std::printf("machine: fp32 FMA peak %.1f GFLOP/s, DRAM read %.1f GB/s\n\n",
+              peak, bandwidth);
+
+  std::vector<Workload> workloads = {
+      {"P1", false, 1, 8, 8, 2048, 2048, 128, true, ""},
+      {"P2", false, 1, 32, 8, 1024, 1024, 128, true, ""},
+      {"P3", false, 4, 12, 12, 256, 256, 64, false, ""},
+      {"D1", true, 8, 32, 8, 1, 4096, 128, false, "f32"},
+      {"D2", true, 1, 32, 8, 1, 32768, 128, false, "f32"},
+      {"D3", true, 1, 12, 12, 1, 1024, 64, false, "f32"},
+      {"D1-bf16", true, 8, 32, 8, 1, 4096, 128, false, "bf16"},
+      {"D2-bf16", true, 1, 32, 8, 1, 32768, 128, false, "bf16"},
+  };
+  char dirTemplate[] = "/tmp/kvfuse-bench-XXXXXX";
+  std::string dir = mkdtemp(dirTemplate);
+
+  std::printf("%-8s %10s %10s %8s %10s %10s %8s %8s\n", "workload",
+              "kvfuse ms", "rate", "% limit", "peer ms", "peer rate",
+              "speedup", "rel.err");
+  std::mt19937 rng(std::random_device{}());
+  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
+  for (const Workload &w : workloads) {
+    if (!only.empty() && w.name != only)
+      continue;
+    int64_t qn = w.batch * w.qHeads * w.qLen * w.headDim;
+    int64_t kvn = w.batch * w.kvHeads * w.kvLen * w.headDim;
+    std::vector<float> q(qn), k(kvn), v(kvn), peerOut(qn), out(qn);
+    for (auto *vec : {&q, &k, &v})
+      for (float &x : *vec)
+        x = dist(rng);
+    if (w.cacheType == "bf16") // the peer sees the same rounded values
+      for (auto *vec : {&k, &v})
+        for (float &x : *vec) {
+          uint32_t u = uint32_t(toBf16(x)) << 16;
+          std::memcpy(&x, &u, 4);
+        }
+    std::vector<float> scores;
+    double peerSec = timeMedian(reps, [&] {
+      peerAttention(w, q.data(), k.data(), v.data(), peerOut.data(), scores);
+    });
+
+    double sec = NAN, err = NAN;
+    EntryFn entry = compileKvfuse(compiler, dir, w.name, workloadIR(w));
+    if (entry) {
+      std::vector<uint16_t> kb, vb;
+      std::vector<int32_t> table(w.batch), lens(w.batch, int32_t(w.kvLen));
+      kvfuse_cache_desc desc{};
+      if (w.decode) {
+        for (int64_t b = 0; b < w.batch; ++b)
+          table[b] = int32_t(b);
+        if (w.cacheType == "bf16") {
+          kb.resize(kvn);
+          vb.resize(kvn);
+          for (int64_t i = 0; i < kvn; ++i) {
+            kb[i] = toBf16(k[i]);
+            vb[i] = toBf16(v[i]);
+          }
+          desc.key_pool = kb.data();
+          desc.value_pool = vb.data();
+        } else {
+          desc.key_pool = k.data();
+          desc.value_pool = v.data();
+        }
+        desc.page_table = table.data();
+        desc.num_pages = w.batch;
+        desc.pages_per_seq = 1;
+      }
+      std::fill(out.begin(), out.end(), NAN);
+      std::vector<void *> args;
+      if (w.decode)
+        args = {q.data(), &desc, lens.data(), out.data()};
+      else
+        args = {q.data(), k.data(), v.data(), out.data()};
+      sec = timeMedian(reps, [&] { entry(args.data()); });
+      std::vector<double> a(out.begin(), out.end()),
+          b(peerOut.begin(), peerOut.end());
+      err = kvfuse::ref::relativeError(a.data(), b.data(), qn);
+    }
+    bool decode = w.decode;
+    double work = decode ? cacheBytes(w) : attentionFlops(w);
+    double limit = decode ? bandwidth : peak;
+    const char *unit = decode ? "GB/s" : "GF/s";
+    double rate = work / sec / 1e9, peerRate = work / peerSec / 1e9;
+    std::printf("%-8s %10.3f %5.1f%-5s %7.1f%% %10.3f %5.1f%-5s %7.2fx %8.1e\n",
+                w.name.c_str(), sec * 1e3, rate, unit, 100.0 * rate / limit,
+                peerSec * 1e3, peerRate, unit, peerSec / sec, err);
+    std::fflush(stdout);
+  }
+  return 0;
+}
