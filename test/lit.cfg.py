@@ -8,7 +8,7 @@ from lit.llvm.subst import ToolSubst
 
 config.name = "KVFUSE"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir", ".test"]
+config.suffixes = [".mlir", ".test", ".c"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.kvfuse_obj_root, "test")
 config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py",
