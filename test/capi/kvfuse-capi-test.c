@@ -1,5 +1,5 @@
 /*===- kvfuse-capi-test.c - Drive kvfuse through its C API ----------------===*/
-/* RUN: %kvfuse_bin/kvfuse-capi-test 2>&1 | FileCheck %s */
+// RUN: %kvfuse_bin/kvfuse-capi-test 2>&1 | FileCheck %s
 
 #include "kvfuse-c/Kvfuse.h"
 #include "mlir-c/BuiltinTypes.h"
