@@ -41,16 +41,16 @@ int main(void) {
   /* Build a cache type from C. */
   MlirType cache = kvfuseCacheTypeGet(context, mlirBF16TypeGet(context), 8,
                                       128, 0, 100, 16);
-  /* CHECK: cache: !kv.cache<bf16, heads = 8, head_dim = 128, capacity = 100, layout = #kv.paged<page_size = 16>> */
+  // CHECK: cache: !kv.cache<bf16, heads = 8, head_dim = 128, capacity = 100, layout = #kv.paged<page_size = 16>>
   printf("cache: ");
   mlirTypePrint(cache, printToStdout, NULL);
-  /* CHECK-NEXT: paged 1 page 16 value_dim 128 */
+  // CHECK-NEXT: paged 1 page 16 value_dim 128
   printf("\npaged %d page %lld value_dim %lld\n", kvfuseCacheTypeIsPaged(cache),
          (long long)kvfuseCacheTypeGetPageSize(cache),
          (long long)kvfuseCacheTypeGetValueHeadDim(cache));
   /* Invalid parameters give a null type, not a crash. */
-  /* CHECK: expects heads > 0, got 0 */
-  /* CHECK: invalid: null */
+  // CHECK: expects heads > 0, got 0
+  // CHECK: invalid: null
   MlirType bad = kvfuseCacheTypeGet(context, mlirF32TypeGet(context), 0, 64,
                                     0, 8, 0);
   printf("invalid: %s\n", mlirTypeIsNull(bad) ? "null" : "not null");
@@ -74,9 +74,9 @@ int main(void) {
   if (mlirLogicalResultIsFailure(
           mlirPassManagerRunOnOp(pm, mlirModuleGetOperation(module))))
     return 1;
-  /* CHECK: func.func @decode */
-  /* CHECK: kv.load */
-  /* CHECK: kv.attention */
+  // CHECK: func.func @decode
+  // CHECK: kv.load
+  // CHECK: kv.attention
   mlirOperationPrint(mlirModuleGetOperation(module), printToStdout, NULL);
   mlirPassManagerDestroy(pm);
   mlirModuleDestroy(module);
