@@ -1,0 +1,532 @@
+//===- ImportAttention.cpp - ONNX Attention to kv.attention ---------------===//
+//
+// The semantics followed here are the ONNX `Attention` operator of opsets 23,
+// 24 and 25 with its published errata: causal masking aligned to absolute
+// positions (offset = past length with an internal cache, nonpad - S with an
+// external one, 0 otherwise), soft-cap before the masks, GQA by
+// repeat-interleave and fully masked rows giving 0.
+//
+//===----------------------------------------------------------------------===//
+
+#include "frontends/onnx/OnnxImport.h"
+
+#include "dialects/kv/KvDialect.h"
+#include "dialects/kv/KvOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/ADT/StringMap.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <cmath>
+#include <optional>
+
+using namespace mlir;
+
+namespace {
+
+/// ONNX TensorProto.DataType codes the importer understands.
+enum OnnxType : int {
+  kFloat = 1,
+  kInt64 = 7,
+  kBool = 9,
+  kFloat16 = 10,
+  kDouble = 11,
+  kBFloat16 = 16,
+};
+
+/// Input slots of Attention.
+enum Slot : int {
+  kQ = 0,
+  kK,
+  kV,
+  kMask,
+  kPastKey,
+  kPastValue,
+  kNonpad,
+  kNumSlots
+};
+
+class Importer {
+public:
+  Importer(MLIRContext &context, StringRef fileName)
+      : context(context), builder(&context),
+        loc(FileLineColLoc::get(&context, fileName, 0, 0)) {}
+
+  OwningOpRef<ModuleOp> run(const ::onnx::ModelProto &model,
+                            StringRef funcName);
+
+private:
+  InFlightDiagnostic error() { return emitError(loc); }
+  InFlightDiagnostic nodeError(const ::onnx::NodeProto &node) {
+    return emitError(loc) << "Attention node '" << node.name() << "': ";
+  }
+
+  FailureOr<Type> elementType(int code, StringRef what);
+  FailureOr<RankedTensorType> valueType(const ::onnx::ValueInfoProto &info);
+  LogicalResult importAttention(const ::onnx::NodeProto &node,
+                                int64_t opset);
+
+  /// [B, S, H*D] -> [B, H, S, D].
+  Value splitHeads(Value value, int64_t heads);
+  /// [B, H, S, D] -> [B, S, H*D].
+  Value mergeHeads(Value value);
+
+  MLIRContext &context;
+  OpBuilder builder;
+  Location loc;
+  /// ONNX value name -> SSA value.
+  llvm::StringMap<Value> values;
+  /// ONNX value name -> declared graph type (inputs and outputs).
+  llvm::StringMap<RankedTensorType> declared;
+};
+
+FailureOr<Type> Importer::elementType(int code, StringRef what) {
+  switch (code) {
+  case kFloat:
+    return Type(builder.getF32Type());
+  case kFloat16:
+    return Type(builder.getF16Type());
+  case kBFloat16:
+    return Type(builder.getBF16Type());
+  case kBool:
+    return Type(builder.getI1Type());
+  case kInt64:
+    // Sequence lengths are narrowed to the i32 lengths of the kv dialect; the
+    // caller passes them as int32.
+    return Type(builder.getI32Type());
+  default:
+    return error() << "'" << what << "' has unsupported ONNX element type "
+                   << code << " (supported: float, float16, bfloat16, bool, "
+                   << "int64 lengths)";
+  }
+}
+
+FailureOr<RankedTensorType>
+Importer::valueType(const ::onnx::ValueInfoProto &info) {
+  if (!info.type().has_tensor_type())
+    return error() << "graph value '" << info.name() << "' is not a tensor";
+  const auto &tensor = info.type().tensor_type();
+  auto element = elementType(tensor.elem_type(), info.name());
+  if (failed(element))
+    return failure();
+  if (!tensor.has_shape())
+    return error() << "graph value '" << info.name()
+                   << "' has no shape; static shapes are required";
+  SmallVector<int64_t> shape;
+  for (const auto &dim : tensor.shape().dim()) {
+    if (!dim.has_dim_value())
+      return error() << "graph value '" << info.name()
+                     << "' has a symbolic dimension '" << dim.dim_param()
+                     << "'; static shapes are required";
+    shape.push_back(dim.dim_value());
+  }
+  return RankedTensorType::get(shape, *element);
+}
+
+Value Importer::splitHeads(Value value, int64_t heads) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t b = type.getDimSize(0), s = type.getDimSize(1),
+          d = type.getDimSize(2) / heads;
+  auto expanded = RankedTensorType::get({b, s, heads, d},
+                                        type.getElementType());
+  SmallVector<ReassociationIndices> reassoc = {{0}, {1}, {2, 3}};
+  Value split = tensor::ExpandShapeOp::create(builder, loc, expanded, value,
+                                              reassoc);
+  Value init = tensor::EmptyOp::create(builder, loc,
+                                       ArrayRef<int64_t>{b, heads, s, d},
+                                       type.getElementType());
+  return linalg::TransposeOp::create(builder, loc, split, init,
+                                     ArrayRef<int64_t>{0, 2, 1, 3})
+      ->getResult(0);
+}
+
+Value Importer::mergeHeads(Value value) {
+  auto type = cast<RankedTensorType>(value.getType());
+  int64_t b = type.getDimSize(0), h = type.getDimSize(1),
+          s = type.getDimSize(2), d = type.getDimSize(3);
+  Value init = tensor::EmptyOp::create(builder, loc,
+                                       ArrayRef<int64_t>{b, s, h, d},
+                                       type.getElementType());
+  Value transposed =
+      linalg::TransposeOp::create(builder, loc, value, init,
+                                  ArrayRef<int64_t>{0, 2, 1, 3})
+          ->getResult(0);
+  auto merged = RankedTensorType::get({b, s, h * d}, type.getElementType());
+  SmallVector<ReassociationIndices> reassoc = {{0}, {1}, {2, 3}};
+  return tensor::CollapseShapeOp::create(builder, loc, merged, transposed,
+                                         reassoc);
+}
+
+LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
+                                        int64_t opset) {
+  // Attributes.
+  std::optional<int64_t> qHeadsAttr, kvHeadsAttr;
+  int64_t isCausal = 0, left = -1, right = -1, qkMode = 0;
+  std::optional<float> scale;
+  float softcap = 0.0f;
+  for (const auto &attr : node.attribute()) {
+    const std::string &name = attr.name();
+    if (name == "is_causal")
+      isCausal = attr.i();
+    else if (name == "q_num_heads")
+      qHeadsAttr = attr.i();
+    else if (name == "kv_num_heads")
+      kvHeadsAttr = attr.i();
+    else if (name == "scale")
+      scale = attr.f();
+    else if (name == "softcap")
+      softcap = attr.f();
+    else if (name == "qk_matmul_output_mode")
+      qkMode = attr.i();
+    else if (name == "softmax_precision") {
+      // The softmax is always computed in f32 (or wider in the reference);
+      // the attribute only changes rounding, never the result's meaning.
+      int64_t code = attr.i();
+      if (code != kFloat && code != kFloat16 && code != kDouble &&
+          code != kBFloat16)
+        return nodeError(node) << "unsupported softmax_precision " << code;
+    } else if (name == "left_window_size" || name == "right_window_size") {
+      if (opset < 25)
+        return nodeError(node) << "attribute '" << name
+                               << "' needs opset 25, model has opset "
+                               << opset;
+      (name == "left_window_size" ? left : right) = attr.i();
+    } else
+      return nodeError(node) << "unsupported attribute '" << name << "'";
+  }
+  if (isCausal != 0 && isCausal != 1)
+    return nodeError(node) << "is_causal must be 0 or 1, got " << isCausal;
+  if (left < -1 || right < -1)
+    return nodeError(node) << "window sizes must be >= -1, got left=" << left
+                           << " right=" << right;
+  if (softcap < 0.0f)
+    return nodeError(node) << "negative softcap " << softcap
+                           << " is not well defined by the standard";
+
+  // Inputs (empty names skip an optional slot).
+  if (node.input_size() < 3 || node.input_size() > kNumSlots)
+    return nodeError(node) << "expects 3 to " << int(kNumSlots)
+                           << " inputs, got " << node.input_size();
+  Value in[kNumSlots] = {};
+  for (int i = 0; i < node.input_size(); ++i) {
+    const std::string &name = node.input(i);
+    if (name.empty())
+      continue;
+    auto it = values.find(name);
+    if (it == values.end())
+      return nodeError(node) << "input '" << name
+                             << "' is not a graph input (initializers and "
+                             << "other producers are not supported)";
+    in[i] = it->second;
+  }
+  if (!in[kQ] || !in[kK] || !in[kV])
+    return nodeError(node) << "Q, K and V are required";
+  if (in[kNonpad] && opset < 24)
+    return nodeError(node) << "input 'nonpad_kv_seqlen' needs opset 24";
+  if (bool(in[kPastKey]) != bool(in[kPastValue]))
+    return nodeError(node) << "past_key and past_value must come together";
+
+  // Outputs.
+  if (node.output_size() < 1 || node.output_size() > 4)
+    return nodeError(node) << "expects 1 to 4 outputs, got "
+                           << node.output_size();
+  if (node.output_size() == 4 && !node.output(3).empty())
+    return nodeError(node)
+           << "output 'qk_matmul_output' (qk_matmul_output_mode=" << qkMode
+           << ") is not supported: kv.attention does not expose its scores";
+  bool wantPresentKey = node.output_size() > 1 && !node.output(1).empty();
+  bool wantPresentValue = node.output_size() > 2 && !node.output(2).empty();
+  if ((wantPresentKey || wantPresentValue || in[kPastKey]) && in[kNonpad])
+    return nodeError(node) << "nonpad_kv_seqlen cannot be combined with "
+                           << "past_key/past_value/present outputs";
+
+  auto qType = cast<RankedTensorType>(in[kQ].getType());
+  auto kType = cast<RankedTensorType>(in[kK].getType());
+  auto vType = cast<RankedTensorType>(in[kV].getType());
+  Type element = qType.getElementType();
+  if (!isa<FloatType>(element) || kType.getElementType() != element ||
+      vType.getElementType() != element)
+    return nodeError(node) << "Q, K and V must share one float element type";
+
+  // 3D inputs carry the heads in the hidden axis.
+  bool is3d = qType.getRank() == 3;
+  Value q = in[kQ], k = in[kK], v = in[kV];
+  if (is3d) {
+    if (kType.getRank() != 3 || vType.getRank() != 3)
+      return nodeError(node) << "Q is 3D, so K and V must be 3D too";
+    if (!qHeadsAttr || !kvHeadsAttr)
+      return nodeError(node) << "3D inputs need q_num_heads and kv_num_heads";
+    int64_t hq = *qHeadsAttr, hkv = *kvHeadsAttr;
+    if (hq <= 0 || hkv <= 0 || qType.getDimSize(2) % hq != 0 ||
+        kType.getDimSize(2) % hkv != 0 || vType.getDimSize(2) % hkv != 0)
+      return nodeError(node) << "hidden sizes are not divisible by "
+                             << "q_num_heads=" << hq
+                             << " / kv_num_heads=" << hkv;
+    if (qType.getDimSize(2) / hq != kType.getDimSize(2) / hkv)
+      return nodeError(node) << "Q head size " << qType.getDimSize(2) / hq
+                             << " differs from K head size "
+                             << kType.getDimSize(2) / hkv;
+    q = splitHeads(q, hq);
+    k = splitHeads(k, hkv);
+    v = splitHeads(v, hkv);
+  } else if (qType.getRank() == 4) {
+    if (kType.getRank() != 4 || vType.getRank() != 4)
+      return nodeError(node) << "Q is 4D, so K and V must be 4D too";
+    if (opset >= 25 && (qHeadsAttr || kvHeadsAttr))
+      return nodeError(node) << "opset 25 forbids q_num_heads/kv_num_heads "
+                             << "with 4D inputs";
+  } else {
+    return nodeError(node) << "Q must be 3D or 4D, got rank "
+                           << qType.getRank();
+  }
+
+  auto q4 = cast<RankedTensorType>(q.getType());
+  auto k4 = cast<RankedTensorType>(k.getType());
+  auto v4 = cast<RankedTensorType>(v.getType());
+  int64_t batch = q4.getDimSize(0), hq = q4.getDimSize(1),
+          sq = q4.getDimSize(2), hkv = k4.getDimSize(1),
+          dv = v4.getDimSize(3);
+  if (hkv == 0 || hq % hkv != 0)
+    return nodeError(node) << "query heads " << hq
+                           << " are not a multiple of kv heads " << hkv;
+
+  // Internal cache: present = concat(past, new) on the sequence axis, and the
+  // queries sit after the past tokens.
+  int64_t past = 0;
+  if (in[kPastKey]) {
+    auto pkType = cast<RankedTensorType>(in[kPastKey].getType());
+    auto pvType = cast<RankedTensorType>(in[kPastValue].getType());
+    if (pkType.getRank() != 4 || pvType.getRank() != 4)
+      return nodeError(node) << "past_key and past_value must be 4D";
+    if (pkType.getElementType() != element ||
+        pvType.getElementType() != element)
+      return nodeError(node) << "past_key/past_value must have Q's type";
+    past = pkType.getDimSize(2);
+    if (pvType.getDimSize(2) != past)
+      return nodeError(node) << "past_key and past_value lengths differ";
+    k = tensor::ConcatOp::create(builder, loc, /*dim=*/2,
+                                 ValueRange{in[kPastKey], k});
+    v = tensor::ConcatOp::create(builder, loc, /*dim=*/2,
+                                 ValueRange{in[kPastValue], v});
+  }
+  int64_t total = cast<RankedTensorType>(k.getType()).getDimSize(2);
+
+  // Explicit mask: right-aligned broadcast to [B, Hq, S, T]; a short last
+  // axis is padded with "not allowed".
+  Value mask = in[kMask];
+  if (mask) {
+    auto mType = cast<RankedTensorType>(mask.getType());
+    Type mElement = mType.getElementType();
+    bool isBool = mElement.isInteger(1);
+    if (!isBool && mElement != element)
+      return nodeError(node) << "attn_mask must be bool or Q's float type, "
+                             << "got " << mElement;
+    if (mType.getRank() < 1 || mType.getRank() > 4)
+      return nodeError(node) << "attn_mask must have rank 1 to 4, got "
+                             << mType.getRank();
+    int64_t last = mType.getDimSize(mType.getRank() - 1);
+    if (last > total)
+      return nodeError(node) << "attn_mask covers " << last
+                             << " keys, more than the total " << total;
+    if (mType.getRank() == 1) {
+      auto type2 = RankedTensorType::get({1, last}, mElement);
+      SmallVector<ReassociationIndices> reassoc = {{0, 1}};
+      mask = tensor::ExpandShapeOp::create(builder, loc, type2, mask,
+                                           reassoc);
+      mType = type2;
+    }
+    if (last < total) {
+      TypedAttr padValue =
+          isBool ? TypedAttr(builder.getBoolAttr(false))
+                 : TypedAttr(builder.getFloatAttr(
+                       mElement, -std::numeric_limits<double>::infinity()));
+      Value padScalar = arith::ConstantOp::create(builder, loc, padValue);
+      SmallVector<int64_t> low(mType.getRank(), 0),
+          high(mType.getRank(), 0);
+      high.back() = total - last;
+      SmallVector<int64_t> shape(mType.getShape());
+      shape.back() = total;
+      auto padded = RankedTensorType::get(shape, mElement);
+      auto pad = tensor::PadOp::create(
+          builder, loc, padded, mask, low, high, ValueRange{}, ValueRange{},
+          /*nofold=*/false);
+      // tensor.pad's region yields the padding value.
+      Region &region = pad.getRegion();
+      Block *body = builder.createBlock(&region);
+      for (int64_t i = 0; i < mType.getRank(); ++i)
+        body->addArgument(builder.getIndexType(), loc);
+      builder.setInsertionPointToEnd(body);
+      tensor::YieldOp::create(builder, loc, padScalar);
+      builder.setInsertionPointAfter(pad);
+      mask = pad.getResult();
+    }
+  }
+
+  // External cache: nonpad_kv_seqlen[b] valid keys, queries end at the last
+  // valid key, so the causal / window position is nonpad[b] - S + i.
+  Value kvLens, offsets;
+  if (in[kNonpad]) {
+    auto nType = cast<RankedTensorType>(in[kNonpad].getType());
+    if (nType.getRank() != 1 || nType.getDimSize(0) != batch)
+      return nodeError(node) << "nonpad_kv_seqlen must have shape [" << batch
+                             << "]";
+    kvLens = in[kNonpad];
+    if (isCausal || left >= 0 || right >= 0) {
+      Value init = tensor::EmptyOp::create(builder, loc,
+                                           ArrayRef<int64_t>{batch},
+                                           builder.getI32Type());
+      Value sqConst = arith::ConstantOp::create(
+          builder, loc, builder.getI32IntegerAttr(static_cast<int32_t>(sq)));
+      AffineMap id = builder.getMultiDimIdentityMap(1);
+      offsets =
+          linalg::GenericOp::create(
+              builder, loc, TypeRange{init.getType()}, ValueRange{kvLens},
+              ValueRange{init}, ArrayRef<AffineMap>{id, id},
+              ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+              [&](OpBuilder &b, Location l, ValueRange args) {
+                Value diff = arith::SubIOp::create(b, l, args[0], sqConst);
+                linalg::YieldOp::create(b, l, diff);
+              })
+              ->getResult(0);
+    }
+  }
+
+  auto outType = RankedTensorType::get({batch, hq, sq, dv}, element);
+  Value init = tensor::EmptyOp::create(builder, loc, outType.getShape(),
+                                       element);
+  FloatAttr scaleAttr = scale ? builder.getF32FloatAttr(*scale) : FloatAttr();
+  FloatAttr capAttr =
+      softcap > 0.0f ? builder.getF32FloatAttr(softcap) : FloatAttr();
+  auto attention = kv::AttentionOp::create(
+      builder, loc, TypeRange{outType}, q, k, v, mask, kvLens, offsets, init,
+      scaleAttr, capAttr, /*causal=*/isCausal != 0, left, right,
+      /*causal_offset=*/offsets ? 0 : past);
+  if (failed(verify(attention)))
+    return failure();
+  Value y = attention->getResult(0);
+  if (is3d)
+    y = mergeHeads(y);
+
+  values[node.output(0)] = y;
+  if (wantPresentKey)
+    values[node.output(1)] = k;
+  if (wantPresentValue)
+    values[node.output(2)] = v;
+  return success();
+}
+
+OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model,
+                                    StringRef funcName) {
+  int64_t opset = -1;
+  for (const auto &entry : model.opset_import())
+    if (entry.domain().empty() || entry.domain() == "ai.onnx")
+      opset = entry.version();
+  if (opset < 23) {
+    error() << "expects an ai.onnx opset import >= 23 (Attention), got "
+            << opset;
+    return nullptr;
+  }
+  if (opset > 25) {
+    error() << "opset " << opset << " is newer than the supported 23-25";
+    return nullptr;
+  }
+
+  const ::onnx::GraphProto &graph = model.graph();
+  llvm::StringMap<bool> initializers;
+  for (const auto &init : graph.initializer())
+    initializers[init.name()] = true;
+
+  OwningOpRef<ModuleOp> module = ModuleOp::create(loc);
+  builder.setInsertionPointToEnd(module->getBody());
+
+  SmallVector<Type> argTypes;
+  SmallVector<std::string> argNames;
+  for (const auto &input : graph.input()) {
+    if (initializers.count(input.name()))
+      continue;
+    auto type = valueType(input);
+    if (failed(type))
+      return nullptr;
+    argTypes.push_back(*type);
+    argNames.push_back(input.name());
+  }
+  SmallVector<Type> resultTypes;
+  for (const auto &output : graph.output()) {
+    auto type = valueType(output);
+    if (failed(type))
+      return nullptr;
+    resultTypes.push_back(*type);
+    declared[output.name()] = *type;
+  }
+
+  auto func = func::FuncOp::create(
+      builder, loc, funcName, builder.getFunctionType(argTypes, resultTypes));
+  for (auto [i, name] : llvm::enumerate(argNames))
+    func.setArgAttr(i, "kv.name", builder.getStringAttr(name));
+  Block *entry = func.addEntryBlock();
+  builder.setInsertionPointToStart(entry);
+  for (auto [i, name] : llvm::enumerate(argNames))
+    values[name] = entry->getArgument(i);
+
+  for (const auto &node : graph.node()) {
+    bool standard = node.domain().empty() || node.domain() == "ai.onnx";
+    if (!standard || node.op_type() != "Attention") {
+      error() << "unsupported node '" << node.name() << "' of type '"
+              << (node.domain().empty() ? "" : node.domain() + ".")
+              << node.op_type() << "': only Attention is imported";
+      return nullptr;
+    }
+    if (failed(importAttention(node, opset)))
+      return nullptr;
+  }
+
+  SmallVector<Value> results;
+  for (const auto &output : graph.output()) {
+    auto it = values.find(output.name());
+    if (it == values.end()) {
+      error() << "graph output '" << output.name() << "' is not produced";
+      return nullptr;
+    }
+    if (it->second.getType() != declared[output.name()]) {
+      error() << "graph output '" << output.name() << "' is declared as "
+              << declared[output.name()] << " but computes "
+              << it->second.getType();
+      return nullptr;
+    }
+    results.push_back(it->second);
+  }
+  func::ReturnOp::create(builder, loc, results);
+  if (failed(verify(*module)))
+    return nullptr;
+  return module;
+}
+
+} // namespace
+
+void kvfuse::onnx::registerImportDialects(DialectRegistry &registry) {
+  registry.insert<kv::KvDialect, arith::ArithDialect, func::FuncDialect,
+                  linalg::LinalgDialect, tensor::TensorDialect>();
+}
+
+OwningOpRef<ModuleOp> kvfuse::onnx::importModel(MLIRContext &context,
+                                                StringRef bytes,
+                                                StringRef fileName,
+                                                StringRef funcName) {
+  ::onnx::ModelProto model;
+  if (!model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    emitError(FileLineColLoc::get(&context, fileName, 0, 0))
+        << "not a valid ONNX model (protobuf parse failed)";
+    return nullptr;
+  }
+  context.loadDialect<kv::KvDialect, arith::ArithDialect, func::FuncDialect,
+                      linalg::LinalgDialect, tensor::TensorDialect>();
+  Importer importer(context, fileName);
+  return importer.run(model, funcName);
+}
