@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""ONNX Attention conformance: import -> compile for the CPU -> run -> compare.
+
+For every test listed in expected.txt (one line per test: name, expected
+status, reason), this imports <data>/<name>/model.onnx with kvfuse-import-onnx,
+compiles the module with kvfuse-compile when that tool exists, runs the
+artifact on test_data_set_0 with kvfuse-onnx-run and compares the outputs with
+ONNX's expected outputs (rtol 1e-3, atol 1e-5).
+
+Expected statuses:
+  pass         import, compile and run must succeed and match.
+  unsupported  the importer must reject the model with a clear error
+               (the reason says which feature); importing it is a failure
+               too, so the list is kept up to date.
+  xfail        imports, but compiling or running is known to fail (reason).
+               An unexpected pass is reported as XPASS and fails the run.
+
+Without kvfuse-compile only the import stage is checked and every `pass` or
+`xfail` test reports IMPORT-ONLY. Every test in the data directory must be
+listed: an unlisted test fails the run, so nothing is skipped silently.
+
+Exit status 0 when every test has its expected status, 1 otherwise.
+"""
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+
+
+def read_expected(path):
+    tests = {}
+    order = []
+    with open(path) as f:
+        for lineno, line in enumerate(f, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            parts = line.split(None, 2)
+            if len(parts) < 2 or parts[1] not in ("pass", "unsupported",
+                                                  "xfail"):
+                sys.exit("%s:%d: expected '<test> pass|unsupported|xfail "
+                         "[reason]'" % (path, lineno))
+            if parts[1] != "pass" and len(parts) < 3:
+                sys.exit("%s:%d: a non-pass status needs a reason" %
+                         (path, lineno))
+            tests[parts[0]] = (parts[1], parts[2] if len(parts) > 2 else "")
+            order.append(parts[0])
+    return tests, order
+
+
+def list_data(root):
+    found = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        if "model.onnx" in filenames:
+            found.append(os.path.relpath(dirpath, root))
+            dirnames[:] = []
+    return sorted(found)
+
+
+def run(cmd, timeout=300):
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=timeout,
+                           universal_newlines=True)
+        return p.returncode, p.stdout
+    except subprocess.TimeoutExpired:
+        return 124, "timed out after %d s" % timeout
+
+
+def first_line(text):
+    for line in text.splitlines():
+        if line.strip():
+            return line.strip()[:300]
+    return ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bin", required=True, help="kvfuse tools directory")
+    ap.add_argument("--data", required=True, help="conformance data root")
+    ap.add_argument("--expected", required=True, help="expected.txt")
+    ap.add_argument("--work", required=True, help="scratch directory")
+    ap.add_argument("--filter", default="", help="only tests containing this")
+    ap.add_argument("--rtol", default="1e-3")
+    ap.add_argument("--atol", default="1e-5")
+    args = ap.parse_args()
+
+    importer = os.path.join(args.bin, "kvfuse-import-onnx")
+    runner = os.path.join(args.bin, "kvfuse-onnx-run")
+    compiler = os.path.join(args.bin, "kvfuse-compile")
+    have_compiler = os.path.exists(compiler)
+    expected, order = read_expected(args.expected)
+    present = list_data(args.data)
+
+    failures = []
+    counts = {}
+    for name in present:
+        if name not in expected:
+            failures.append(name)
+            print("FAIL        %s: not listed in expected.txt" % name)
+    for name in order:
+        if args.filter and args.filter not in name:
+            continue
+        status, reason = expected[name]
+        test_dir = os.path.join(args.data, name)
+        work = os.path.join(args.work, name.replace("/", "_"))
+        shutil.rmtree(work, ignore_errors=True)
+        os.makedirs(work)
+        mlir = os.path.join(work, "model.mlir")
+
+        def report(result, detail=""):
+            counts[result] = counts.get(result, 0) + 1
+            print("%-11s %s%s" % (result, name,
+                                  (": " + detail) if detail else ""))
+
+        if not os.path.isdir(test_dir):
+            failures.append(name)
+            report("FAIL", "no test data at " + test_dir)
+            continue
+        rc, out = run([importer, os.path.join(test_dir, "model.onnx"), "-o",
+                       mlir])
+        if status == "unsupported":
+            if rc == 1 and "error:" in out:
+                report("UNSUPPORTED", reason + " [" + first_line(out) + "]")
+            else:
+                failures.append(name)
+                report("FAIL", "expected an import error (%s), got exit %d %s"
+                       % (reason, rc, first_line(out)))
+            continue
+        if rc != 0:
+            failures.append(name)
+            report("FAIL", "import failed: " + first_line(out))
+            continue
+        if not have_compiler:
+            report("IMPORT-ONLY", "kvfuse-compile is not built")
+            continue
+        kvf = os.path.join(work, "model.kvf")
+        rc, out = run([compiler, mlir, "-o", kvf])
+        stage = "compile"
+        if rc == 0:
+            stage = "run"
+            rc, out = run([runner, kvf, "main", test_dir, args.rtol,
+                           args.atol])
+        if status == "pass":
+            if rc == 0:
+                report("PASS")
+            else:
+                failures.append(name)
+                report("FAIL", "%s failed (exit %d): %s" %
+                       (stage, rc, " | ".join(out.strip().splitlines()[-3:])))
+        else:
+            if rc == 0:
+                failures.append(name)
+                report("XPASS", "listed as xfail (" + reason + ")")
+            else:
+                report("XFAIL", reason + " [%s: %s]" % (stage,
+                                                        first_line(out)))
+
+    print("\nsummary: " + ", ".join("%s %d" % kv for kv in
+                                    sorted(counts.items())) +
+          ", unexpected %d" % len(failures))
+    if failures:
+        print("unexpected results: " + " ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
