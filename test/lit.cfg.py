@@ -32,7 +32,8 @@ llvm_config.add_tool_substitutions(tools, tool_dirs)
 # The ONNX importer is built only when ONNX's development files are present.
 if os.path.exists(os.path.join(config.kvfuse_tools_dir, "kvfuse-import-onnx")):
     config.available_features.add("onnx-import")
-    llvm_config.add_tool_substitutions(["kvfuse-import-onnx", "kvfuse-onnx-run"],
+    llvm_config.add_tool_substitutions(["kvfuse-import-onnx", "kvfuse-onnx-run",
+                                        "kvfuse-onnx-refrun"],
                                        tool_dirs)
 
 # Optional features: `ptxas` when CUDA's assembler is installed, `cuda` when a

@@ -3,9 +3,10 @@
 
 For every test listed in expected.txt (one line per test: name, expected
 status, reason), this imports <data>/<name>/model.onnx with kvfuse-import-onnx,
-compiles the module with kvfuse-compile when that tool exists, runs the
-artifact on test_data_set_0 with kvfuse-onnx-run and compares the outputs with
-ONNX's expected outputs (rtol 1e-3, atol 1e-5).
+evaluates the imported IR in float64 with the reference attention
+(kvfuse-onnx-refrun) and compares with ONNX's expected outputs, then compiles
+the module with kvfuse-compile when that tool exists, runs the artifact on
+test_data_set_0 with kvfuse-onnx-run and compares again (rtol 1e-3, atol 1e-5).
 
 Expected statuses:
   pass         import, compile and run must succeed and match.
@@ -15,8 +16,8 @@ Expected statuses:
   xfail        imports, but compiling or running is known to fail (reason).
                An unexpected pass is reported as XPASS and fails the run.
 
-Without kvfuse-compile only the import stage is checked and every `pass` or
-`xfail` test reports IMPORT-ONLY. Every test in the data directory must be
+Without kvfuse-compile only import and reference evaluation are checked and
+every `pass` or `xfail` test reports REF-PASS. Every test in the data directory must be
 listed: an unlisted test fails the run, so nothing is skipped silently.
 
 Exit status 0 when every test has its expected status, 1 otherwise.
@@ -89,6 +90,7 @@ def main():
 
     importer = os.path.join(args.bin, "kvfuse-import-onnx")
     runner = os.path.join(args.bin, "kvfuse-onnx-run")
+    refrun = os.path.join(args.bin, "kvfuse-onnx-refrun")
     compiler = os.path.join(args.bin, "kvfuse-compile")
     have_compiler = os.path.exists(compiler)
     expected, order = read_expected(args.expected)
@@ -133,8 +135,16 @@ def main():
             failures.append(name)
             report("FAIL", "import failed: " + first_line(out))
             continue
+        # What the imported IR means, evaluated in float64 with the reference
+        # attention: must match ONNX whatever the back end does.
+        rc, out = run([refrun, mlir, test_dir, args.rtol, args.atol])
+        if rc != 0:
+            failures.append(name)
+            report("FAIL", "reference evaluation of the imported IR (exit %d): "
+                   "%s" % (rc, " | ".join(out.strip().splitlines()[-3:])))
+            continue
         if not have_compiler:
-            report("IMPORT-ONLY", "kvfuse-compile is not built")
+            report("REF-PASS", "kvfuse-compile is not built")
             continue
         kvf = os.path.join(work, "model.kvf")
         rc, out = run([compiler, mlir, "-o", kvf])

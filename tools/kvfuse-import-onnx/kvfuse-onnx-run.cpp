@@ -14,7 +14,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include <onnx/onnx_pb.h>
+#include "OnnxTestData.h"
 
 #include <dlfcn.h>
 
@@ -28,6 +28,8 @@
 #include <sstream>
 #include <string>
 #include <vector>
+
+using namespace kvfuse::onnxtest;
 
 namespace {
 
@@ -57,16 +59,6 @@ struct Entry {
 int fail(const std::string &message) {
   std::fprintf(stderr, "kvfuse-onnx-run: error: %s\n", message.c_str());
   return 2;
-}
-
-bool readFile(const std::string &path, std::string &bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    return false;
-  std::ostringstream os;
-  os << in.rdbuf();
-  bytes = os.str();
-  return true;
 }
 
 /// Reads the manifest's library and the entry named `entryName`.
@@ -125,129 +117,6 @@ bool readManifest(const std::string &dir, const std::string &entryName,
   if (!found)
     error = "manifest has no entry '" + entryName + "'";
   return found;
-}
-
-float halfToFloat(uint16_t h) {
-  uint32_t sign = (h >> 15) & 1, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
-  float value;
-  if (exp == 0)
-    value = std::ldexp(static_cast<float>(mant), -24);
-  else if (exp == 31)
-    value = mant ? NAN : INFINITY;
-  else
-    value = std::ldexp(static_cast<float>(mant | 0x400), int(exp) - 25);
-  return sign ? -value : value;
-}
-
-float bf16ToFloat(uint16_t h) {
-  uint32_t bits = static_cast<uint32_t>(h) << 16;
-  float value;
-  std::memcpy(&value, &bits, 4);
-  return value;
-}
-
-/// The tensor's elements as doubles (for comparison) and as raw storage in
-/// the argument's dtype (for feeding).
-bool decodeTensor(const onnx::TensorProto &t, std::vector<double> &values,
-                  std::string &error) {
-  int64_t n = 1;
-  for (int64_t d : t.dims())
-    n *= d;
-  values.assign(n, 0.0);
-  const std::string &raw = t.raw_data();
-  bool hasRaw = t.has_raw_data();
-  for (int64_t i = 0; i < n; ++i) {
-    switch (t.data_type()) {
-    case onnx::TensorProto::FLOAT: {
-      float f;
-      if (hasRaw)
-        std::memcpy(&f, raw.data() + 4 * i, 4);
-      else
-        f = t.float_data(i);
-      values[i] = f;
-      break;
-    }
-    case onnx::TensorProto::FLOAT16:
-    case onnx::TensorProto::BFLOAT16: {
-      uint16_t h;
-      if (hasRaw)
-        std::memcpy(&h, raw.data() + 2 * i, 2);
-      else
-        h = static_cast<uint16_t>(t.int32_data(i));
-      values[i] = t.data_type() == onnx::TensorProto::FLOAT16
-                      ? halfToFloat(h)
-                      : bf16ToFloat(h);
-      break;
-    }
-    case onnx::TensorProto::BOOL:
-      values[i] = hasRaw ? raw[i] != 0 : t.int32_data(i) != 0;
-      break;
-    case onnx::TensorProto::INT64: {
-      int64_t x;
-      if (hasRaw)
-        std::memcpy(&x, raw.data() + 8 * i, 8);
-      else
-        x = t.int64_data(i);
-      values[i] = static_cast<double>(x);
-      break;
-    }
-    case onnx::TensorProto::INT32:
-      if (hasRaw) {
-        int32_t x;
-        std::memcpy(&x, raw.data() + 4 * i, 4);
-        values[i] = x;
-      } else {
-        values[i] = t.int32_data(i);
-      }
-      break;
-    default:
-      error = "tensor '" + t.name() + "' has unsupported data type " +
-              std::to_string(t.data_type());
-      return false;
-    }
-  }
-  if (hasRaw) {
-    size_t width = t.data_type() == onnx::TensorProto::INT64    ? 8
-                   : t.data_type() == onnx::TensorProto::BOOL   ? 1
-                   : t.data_type() == onnx::TensorProto::FLOAT16 ||
-                           t.data_type() == onnx::TensorProto::BFLOAT16
-                       ? 2
-                       : 4;
-    if (raw.size() != width * n) {
-      error = "tensor '" + t.name() + "' raw data has the wrong size";
-      return false;
-    }
-  }
-  return true;
-}
-
-uint16_t floatToHalf(float f) {
-  // Round to nearest even; inputs here are exact f16 values already.
-  uint32_t bits;
-  std::memcpy(&bits, &f, 4);
-  uint32_t sign = (bits >> 16) & 0x8000;
-  int32_t exp = int32_t((bits >> 23) & 0xff) - 127 + 15;
-  uint32_t mant = bits & 0x7fffff;
-  if (((bits >> 23) & 0xff) == 0xff)
-    return sign | 0x7c00 | (mant ? 0x200 : 0);
-  if (exp >= 31)
-    return sign | 0x7c00;
-  if (exp <= 0) {
-    if (exp < -10)
-      return sign;
-    mant |= 0x800000;
-    uint32_t shift = 14 - exp;
-    uint32_t h = mant >> shift;
-    uint32_t rest = mant & ((1u << shift) - 1), halfway = 1u << (shift - 1);
-    if (rest > halfway || (rest == halfway && (h & 1)))
-      ++h;
-    return sign | h;
-  }
-  uint32_t h = (uint32_t(exp) << 10) | (mant >> 13);
-  uint32_t rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
-    ++h;
-  return sign | h;
 }
 
 void encode(const std::vector<double> &values, const Arg &arg,
@@ -310,28 +179,10 @@ int main(int argc, char **argv) {
   if (!readManifest(artifact, entryName, library, entry, error))
     return fail(error);
 
-  std::string modelBytes;
   onnx::ModelProto model;
-  if (!readFile(testDir + "/model.onnx", modelBytes) ||
-      !model.ParseFromString(modelBytes))
-    return fail("cannot read " + testDir + "/model.onnx");
-
-  // Test data by tensor name.
   std::map<std::string, onnx::TensorProto> inputs, outputs;
-  for (int which = 0; which < 2; ++which) {
-    for (int i = 0;; ++i) {
-      std::string path = testDir + "/test_data_set_0/" +
-                         (which ? "output_" : "input_") + std::to_string(i) +
-                         ".pb";
-      std::string bytes;
-      if (!readFile(path, bytes))
-        break;
-      onnx::TensorProto tensor;
-      if (!tensor.ParseFromString(bytes))
-        return fail("cannot parse " + path);
-      (which ? outputs : inputs)[tensor.name()] = tensor;
-    }
-  }
+  if (!readTestCase(testDir, model, inputs, outputs, error))
+    return fail(error);
 
   std::vector<std::vector<uint8_t>> storage(entry.args.size());
   std::vector<void *> pointers(entry.args.size());
@@ -390,33 +241,10 @@ int main(int argc, char **argv) {
       return fail(error);
     if (static_cast<int64_t>(want.size()) != arg.count())
       return fail("output '" + expectedNames[a] + "' has the wrong size");
-    double maxErr = 0.0;
-    int64_t bad = 0, firstBad = -1;
-    for (size_t i = 0; i < want.size(); ++i) {
-      double got = decodeElement(arg, storage[a], i);
-      double err = std::fabs(got - want[i]);
-      bool match = std::isnan(want[i]) ? std::isnan(got)
-                                       : !std::isnan(got) &&
-                                             err <= atol + rtol *
-                                                       std::fabs(want[i]);
-      if (!match) {
-        if (firstBad < 0)
-          firstBad = static_cast<int64_t>(i);
-        ++bad;
-      }
-      if (!std::isnan(err) && err > maxErr)
-        maxErr = err;
-    }
-    std::printf("output %s: %s, %zu elements, max abs error %.3g", 
-                expectedNames[a].c_str(), bad ? "MISMATCH" : "ok",
-                want.size(), maxErr);
-    if (bad)
-      std::printf(", %lld bad, first at %lld (got %g, want %g)",
-                  static_cast<long long>(bad),
-                  static_cast<long long>(firstBad),
-                  decodeElement(arg, storage[a], firstBad), want[firstBad]);
-    std::printf("\n");
-    ok &= bad == 0;
+    std::vector<double> got(want.size());
+    for (size_t i = 0; i < want.size(); ++i)
+      got[i] = decodeElement(arg, storage[a], i);
+    ok &= compareOutput(expectedNames[a], got, want, rtol, atol);
   }
   return ok ? 0 : 1;
 }

@@ -1,0 +1,341 @@
+//===- kvfuse-onnx-refrun.cpp - Evaluate imported IR in float64 -----------===//
+//
+// Usage: kvfuse-onnx-refrun <model.mlir> <test_dir> [rtol] [atol]
+//
+// Evaluates the entry function `main` of an imported module on the test's
+// inputs, in float64, with kv.attention computed by the semantic contract's
+// reference (runtime/include/kvfuse/reference.h), and compares the results
+// with ONNX's expected outputs. This checks what the importer's IR *means*
+// against the standard, independently of any compiler back end. Only the ops
+// the importer emits are understood; anything else is an error.
+//
+// Exit status: 0 all outputs match, 1 mismatch, 2 error.
+//
+//===----------------------------------------------------------------------===//
+
+#include "OnnxTestData.h"
+
+#include "dialects/kv/KvOps.h"
+#include "frontends/onnx/OnnxImport.h"
+#include "kvfuse/reference.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cstdio>
+
+using namespace mlir;
+using namespace kvfuse::onnxtest;
+
+namespace {
+
+/// A dense row-major tensor of doubles (i1 and integers as 0/1 and values).
+struct Buf {
+  SmallVector<int64_t> shape;
+  std::vector<double> data;
+};
+
+int fail(const Twine &message) {
+  llvm::errs() << "kvfuse-onnx-refrun: error: " << message << "\n";
+  return 2;
+}
+
+SmallVector<int64_t> strides(ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> s(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+int64_t numel(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+/// Rounds to the storage precision of `type`, as a real run would store it.
+double roundTo(Type type, double x) {
+  if (type.isF32())
+    return static_cast<float>(x);
+  if (type.isF16())
+    return halfToFloat(floatToHalf(static_cast<float>(x)));
+  if (type.isBF16()) {
+    float f = static_cast<float>(x);
+    uint32_t bits;
+    std::memcpy(&bits, &f, 4);
+    bits += 0x7fff + ((bits >> 16) & 1);
+    return bf16ToFloat(static_cast<uint16_t>(bits >> 16));
+  }
+  return x;
+}
+
+class Evaluator {
+public:
+  LogicalResult run(Operation *op);
+  llvm::DenseMap<Value, Buf> env;
+  std::string error;
+
+private:
+  LogicalResult attention(kv::AttentionOp op);
+};
+
+LogicalResult Evaluator::attention(kv::AttentionOp op) {
+  const Buf &q = env[op.getQuery()], &k = env[op.getKey()],
+            &v = env[op.getValue()];
+  kvfuse::ref::AttentionProblem p;
+  p.batch = q.shape[0];
+  p.qHeads = q.shape[1];
+  p.qLen = q.shape[2];
+  p.headDim = q.shape[3];
+  p.kvHeads = k.shape[1];
+  p.kvLen = k.shape[2];
+  p.valueDim = v.shape[3];
+  if (auto scale = op.getScaleAttr())
+    p.scale = scale.getValueAsDouble();
+  if (auto cap = op.getSoftcapAttr())
+    p.softcap = cap.getValueAsDouble();
+  p.causal = op.getCausal();
+  p.causalOffset = op.getCausalOffset();
+  p.windowLeft = op.getWindowLeft();
+  p.windowRight = op.getWindowRight();
+  std::vector<int32_t> lens, offsets;
+  if (op.getKvLens()) {
+    for (double x : env[op.getKvLens()].data)
+      lens.push_back(static_cast<int32_t>(x));
+    p.kvLens = lens.data();
+  }
+  if (op.getOffsets()) {
+    for (double x : env[op.getOffsets()].data)
+      offsets.push_back(static_cast<int32_t>(x));
+    p.offsets = offsets.data();
+  }
+  std::vector<uint8_t> boolMask;
+  if (Value mask = op.getMask()) {
+    const Buf &m = env[mask];
+    int64_t shift = 4 - static_cast<int64_t>(m.shape.size());
+    for (size_t i = 0; i < m.shape.size(); ++i)
+      p.maskShape[i + shift] = m.shape[i];
+    if (cast<ShapedType>(mask.getType()).getElementType().isInteger(1)) {
+      for (double x : m.data)
+        boolMask.push_back(x != 0.0);
+      p.boolMask = boolMask.data();
+    } else {
+      p.floatMask = m.data.data();
+    }
+  }
+  Buf out;
+  out.shape = {p.batch, p.qHeads, p.qLen, p.valueDim};
+  out.data.assign(numel(out.shape), 0.0);
+  kvfuse::ref::attention(p, q.data.data(), k.data.data(), v.data.data(),
+                         out.data.data());
+  env[op->getResult(0)] = std::move(out);
+  return success();
+}
+
+LogicalResult Evaluator::run(Operation *op) {
+  auto shapeOf = [](Value value) {
+    return SmallVector<int64_t>(cast<ShapedType>(value.getType()).getShape());
+  };
+  if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+    Buf b;
+    if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+      b.data = {f.getValueAsDouble()};
+    else if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
+      b.data = {static_cast<double>(i.getValue().getSExtValue())};
+    else
+      return error = "unsupported constant", failure();
+    env[c] = std::move(b);
+    return success();
+  }
+  if (auto e = dyn_cast<tensor::EmptyOp>(op)) {
+    Buf b;
+    b.shape = shapeOf(e);
+    b.data.assign(numel(b.shape), 0.0);
+    env[e] = std::move(b);
+    return success();
+  }
+  if (isa<tensor::ExpandShapeOp, tensor::CollapseShapeOp>(op)) {
+    Buf b = env[op->getOperand(0)];
+    b.shape = shapeOf(op->getResult(0));
+    env[op->getResult(0)] = std::move(b);
+    return success();
+  }
+  if (auto t = dyn_cast<linalg::TransposeOp>(op)) {
+    const Buf &in = env[t.getInput()];
+    Buf out;
+    out.shape = shapeOf(t.getInit());
+    out.data.assign(numel(out.shape), 0.0);
+    ArrayRef<int64_t> perm = t.getPermutation();
+    auto inStrides = strides(in.shape), outStrides = strides(out.shape);
+    for (int64_t o = 0; o < numel(out.shape); ++o) {
+      int64_t rem = o, src = 0;
+      for (size_t d = 0; d < out.shape.size(); ++d) {
+        int64_t idx = rem / outStrides[d];
+        rem %= outStrides[d];
+        src += idx * inStrides[perm[d]];
+      }
+      out.data[o] = in.data[src];
+    }
+    env[t->getResult(0)] = std::move(out);
+    return success();
+  }
+  if (auto c = dyn_cast<tensor::ConcatOp>(op)) {
+    int64_t dim = c.getDim();
+    Buf out;
+    out.shape = shapeOf(c);
+    out.data.assign(numel(out.shape), 0.0);
+    int64_t outer = numel(ArrayRef<int64_t>(out.shape).take_front(dim));
+    int64_t inner = numel(ArrayRef<int64_t>(out.shape).drop_front(dim + 1));
+    int64_t base = 0;
+    for (Value input : c.getInputs()) {
+      const Buf &in = env[input];
+      int64_t len = in.shape[dim];
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t j = 0; j < len * inner; ++j)
+          out.data[(o * out.shape[dim] + base) * inner + j] =
+              in.data[o * len * inner + j];
+      base += len;
+    }
+    env[c] = std::move(out);
+    return success();
+  }
+  if (auto pad = dyn_cast<tensor::PadOp>(op)) {
+    auto yield = cast<tensor::YieldOp>(pad.getRegion().front().getTerminator());
+    double value = env[yield.getValue()].data.at(0);
+    const Buf &in = env[pad.getSource()];
+    Buf out;
+    out.shape = shapeOf(pad);
+    out.data.assign(numel(out.shape), value);
+    SmallVector<int64_t> low(pad.getStaticLow());
+    auto inStrides = strides(in.shape), outStrides = strides(out.shape);
+    for (int64_t i = 0; i < numel(in.shape); ++i) {
+      int64_t rem = i, dst = 0;
+      for (size_t d = 0; d < in.shape.size(); ++d) {
+        dst += (rem / inStrides[d] + low[d]) * outStrides[d];
+        rem %= inStrides[d];
+      }
+      out.data[dst] = in.data[i];
+    }
+    env[pad] = std::move(out);
+    return success();
+  }
+  if (auto g = dyn_cast<linalg::GenericOp>(op)) {
+    // Elementwise 1-in 1-out generics with identity maps (the importer's
+    // length arithmetic).
+    if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+        !llvm::all_of(g.getIndexingMapsArray(),
+                      [](AffineMap m) { return m.isIdentity(); }))
+      return error = "unsupported linalg.generic", failure();
+    const Buf &in = env[g.getDpsInputOperand(0)->get()];
+    Buf out;
+    out.shape = shapeOf(g->getResult(0));
+    out.data.assign(in.data.size(), 0.0);
+    Block &body = g.getRegion().front();
+    for (size_t e = 0; e < in.data.size(); ++e) {
+      llvm::DenseMap<Value, double> scalar;
+      scalar[body.getArgument(0)] = in.data[e];
+      auto get = [&](Value v) {
+        auto it = scalar.find(v);
+        return it != scalar.end() ? it->second : env[v].data.at(0);
+      };
+      for (Operation &inner : body) {
+        if (auto sub = dyn_cast<arith::SubIOp>(inner))
+          scalar[sub] = get(sub.getLhs()) - get(sub.getRhs());
+        else if (auto add = dyn_cast<arith::AddIOp>(inner))
+          scalar[add] = get(add.getLhs()) + get(add.getRhs());
+        else if (auto y = dyn_cast<linalg::YieldOp>(inner))
+          out.data[e] = get(y.getOperand(0));
+        else
+          return error = "unsupported op in linalg.generic", failure();
+      }
+    }
+    env[g->getResult(0)] = std::move(out);
+    return success();
+  }
+  if (auto a = dyn_cast<kv::AttentionOp>(op))
+    return attention(a);
+  error = "unsupported op " + op->getName().getStringRef().str();
+  return failure();
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  if (argc < 3)
+    return fail("usage: kvfuse-onnx-refrun <model.mlir> <test_dir> "
+                "[rtol] [atol]");
+  std::string mlirPath = argv[1], testDir = argv[2];
+  double rtol = argc > 3 ? std::atof(argv[3]) : 1e-3;
+  double atol = argc > 4 ? std::atof(argv[4]) : 1e-5;
+
+  DialectRegistry registry;
+  kvfuse::onnx::registerImportDialects(registry);
+  MLIRContext context(registry);
+  OwningOpRef<ModuleOp> module =
+      parseSourceFile<ModuleOp>(mlirPath, &context);
+  if (!module)
+    return fail("cannot parse " + mlirPath);
+  auto func = module->lookupSymbol<func::FuncOp>("main");
+  if (!func)
+    return fail("no function @main");
+
+  onnx::ModelProto model;
+  std::map<std::string, onnx::TensorProto> inputs, outputs;
+  std::string error;
+  if (!readTestCase(testDir, model, inputs, outputs, error))
+    return fail(error);
+
+  Evaluator eval;
+  for (BlockArgument arg : func.getArguments()) {
+    auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                  "kv.name");
+    if (!name)
+      return fail("argument without kv.name");
+    auto it = inputs.find(name.str());
+    if (it == inputs.end())
+      return fail("no test data for input '" + name.str() + "'");
+    Buf b;
+    b.shape = SmallVector<int64_t>(
+        cast<ShapedType>(arg.getType()).getShape());
+    if (!decodeTensor(it->second, b.data, error))
+      return fail(error);
+    if (static_cast<int64_t>(b.data.size()) != numel(b.shape))
+      return fail("input '" + name.str() + "' has the wrong size");
+    eval.env[arg] = std::move(b);
+  }
+
+  bool ok = true;
+  for (Operation &op : func.getBody().front()) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      if (static_cast<int>(ret.getNumOperands()) !=
+          model.graph().output_size())
+        return fail("result count differs from the model's outputs");
+      for (auto [i, value] : llvm::enumerate(ret.getOperands())) {
+        const std::string &name = model.graph().output(i).name();
+        auto it = outputs.find(name);
+        if (it == outputs.end())
+          return fail("no expected data for output '" + name + "'");
+        std::vector<double> want;
+        if (!decodeTensor(it->second, want, error))
+          return fail(error);
+        Buf &got = eval.env[value];
+        if (got.data.size() != want.size())
+          return fail("output '" + name + "' has the wrong size");
+        Type element = cast<ShapedType>(value.getType()).getElementType();
+        for (double &x : got.data)
+          x = roundTo(element, x);
+        ok &= compareOutput(name, got.data, want, rtol, atol);
+      }
+      break;
+    }
+    if (failed(eval.run(&op)))
+      return fail(eval.error);
+  }
+  return ok ? 0 : 1;
+}
