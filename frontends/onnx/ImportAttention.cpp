@@ -173,6 +173,13 @@ LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
   float softcap = 0.0f;
   for (const auto &attr : node.attribute()) {
     const std::string &name = attr.name();
+    // Reading a field of the wrong kind would silently give 0.
+    bool isFloatAttr = name == "scale" || name == "softcap";
+    auto wantType = isFloatAttr ? ::onnx::AttributeProto::FLOAT
+                                : ::onnx::AttributeProto::INT;
+    if (attr.type() != wantType)
+      return nodeError(node) << "attribute '" << name << "' must be "
+                             << (isFloatAttr ? "a float" : "an int");
     if (name == "is_causal")
       isCausal = attr.i();
     else if (name == "q_num_heads")
@@ -311,6 +318,16 @@ LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
     past = pkType.getDimSize(2);
     if (pvType.getDimSize(2) != past)
       return nodeError(node) << "past_key and past_value lengths differ";
+    // The cache must line up with the new tokens on every axis but length.
+    auto k4Type = cast<RankedTensorType>(k.getType());
+    auto v4Type = cast<RankedTensorType>(v.getType());
+    for (int64_t d : {0, 1, 3})
+      if (pkType.getDimSize(d) != k4Type.getDimSize(d) ||
+          pvType.getDimSize(d) != v4Type.getDimSize(d))
+        return nodeError(node)
+               << "past_key/past_value shapes " << pkType << ", " << pvType
+               << " do not match K/V " << k4Type << ", " << v4Type
+               << " outside the sequence axis";
     k = tensor::ConcatOp::create(builder, loc, /*dim=*/2,
                                  ValueRange{in[kPastKey], k});
     v = tensor::ConcatOp::create(builder, loc, /*dim=*/2,
