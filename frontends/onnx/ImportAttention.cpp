@@ -15,6 +15,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -77,6 +78,18 @@ private:
   Value splitHeads(Value value, int64_t heads);
   /// [B, H, S, D] -> [B, S, H*D].
   Value mergeHeads(Value value);
+
+  struct ScoreSpec {
+    double scale = 1.0;
+    float softcap = 0.0f;
+    bool causal = false;
+    int64_t causalOffset = 0, left = -1, right = -1, mode = 0;
+  };
+  /// The `qk_matmul_output` of ONNX Attention ([B, Hq, S, T]) in upstream
+  /// linalg: the scaled scores (mode 0), soft-capped (1), plus masks and
+  /// bias (2), or the softmax probabilities with fully masked rows 0 (3).
+  Value emitScores(Value q, Value k, Value mask, Value kvLens, Value offsets,
+                   const ScoreSpec &spec);
 
   MLIRContext &context;
   OpBuilder builder;
@@ -164,6 +177,229 @@ Value Importer::mergeHeads(Value value) {
                                          reassoc);
 }
 
+Value Importer::emitScores(Value q, Value k, Value mask, Value kvLens,
+                           Value offsets, const ScoreSpec &spec) {
+  auto qType = cast<RankedTensorType>(q.getType());
+  auto kType = cast<RankedTensorType>(k.getType());
+  int64_t b = qType.getDimSize(0), hq = qType.getDimSize(1),
+          s = qType.getDimSize(2), t = kType.getDimSize(2);
+  int64_t group = hq / kType.getDimSize(1);
+  Type f32 = builder.getF32Type();
+  auto par = utils::IteratorType::parallel,
+       red = utils::IteratorType::reduction;
+  MLIRContext *ctx = &context;
+  auto d = [&](unsigned i) { return getAffineDimExpr(i, ctx); };
+  auto constF = [&](OpBuilder &bb, Location l, double x) -> Value {
+    return arith::ConstantOp::create(bb, l, bb.getF32FloatAttr(x));
+  };
+  // Scores are computed in f32 and stored in the model's type (T1).
+  Type element = qType.getElementType();
+  auto castTo = [&](Value x) -> Value {
+    if (element == f32)
+      return x;
+    AffineMap id = builder.getMultiDimIdentityMap(4);
+    Value init = tensor::EmptyOp::create(builder, loc,
+                                         ArrayRef<int64_t>{b, hq, s, t},
+                                         element);
+    return linalg::GenericOp::create(
+               builder, loc, TypeRange{init.getType()}, ValueRange{x},
+               ValueRange{init}, ArrayRef<AffineMap>{id, id},
+               SmallVector<utils::IteratorType>(4, utils::IteratorType::parallel),
+               [&](OpBuilder &bb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(
+                     bb, l,
+                     ValueRange{arith::TruncFOp::create(bb, l, element,
+                                                        args[0])});
+               })
+        ->getResult(0);
+  };
+  auto filled = [&](ArrayRef<int64_t> shape, double x) -> Value {
+    Value empty = tensor::EmptyOp::create(builder, loc, shape, f32);
+    Value c = constF(builder, loc, x);
+    return linalg::FillOp::create(builder, loc, c, empty)->getResult(0);
+  };
+
+  // Q.K^T over (b, h, i, j, d); query head h reads kv head h / group.
+  AffineMap qMap = AffineMap::get(5, 0, {d(0), d(1), d(2), d(4)}, ctx);
+  AffineMap kMap =
+      AffineMap::get(5, 0, {d(0), d(1).floorDiv(group), d(3), d(4)}, ctx);
+  AffineMap oMap = AffineMap::get(5, 0, {d(0), d(1), d(2), d(3)}, ctx);
+  Value scores =
+      linalg::GenericOp::create(
+          builder, loc, TypeRange{RankedTensorType::get({b, hq, s, t}, f32)},
+          ValueRange{q, k}, ValueRange{filled({b, hq, s, t}, 0.0)},
+          ArrayRef<AffineMap>{qMap, kMap, oMap},
+          ArrayRef<utils::IteratorType>{par, par, par, par, red},
+          [&](OpBuilder &bb, Location l, ValueRange args) {
+            Value qv = args[0], kv = args[1];
+            if (!qv.getType().isF32()) {
+              qv = arith::ExtFOp::create(bb, l, f32, qv);
+              kv = arith::ExtFOp::create(bb, l, f32, kv);
+            }
+            Value prod = arith::MulFOp::create(bb, l, qv, kv);
+            Value sum = arith::AddFOp::create(bb, l, args[2], prod);
+            linalg::YieldOp::create(bb, l, sum);
+          })
+          ->getResult(0);
+
+  // Elementwise: scale, softcap, then the masks as a -inf bias.
+  SmallVector<Value> ins = {scores};
+  AffineMap id4 = builder.getMultiDimIdentityMap(4);
+  SmallVector<AffineMap> maps = {id4};
+  int maskArg = -1, lensArg = -1, offArg = -1;
+  if (spec.mode >= 2 && mask) {
+    auto mType = cast<RankedTensorType>(mask.getType());
+    int64_t shift = 4 - mType.getRank();
+    SmallVector<AffineExpr> exprs;
+    for (int64_t i = 0; i < mType.getRank(); ++i)
+      exprs.push_back(mType.getDimSize(i) == 1 ? getAffineConstantExpr(0, ctx)
+                                               : d(i + shift));
+    maskArg = ins.size();
+    ins.push_back(mask);
+    maps.push_back(AffineMap::get(4, 0, exprs, ctx));
+  }
+  AffineMap batchMap = AffineMap::get(4, 0, {d(0)}, ctx);
+  if (spec.mode >= 2 && kvLens) {
+    lensArg = ins.size();
+    ins.push_back(kvLens);
+    maps.push_back(batchMap);
+  }
+  if (spec.mode >= 2 && offsets) {
+    offArg = ins.size();
+    ins.push_back(offsets);
+    maps.push_back(batchMap);
+  }
+  maps.push_back(id4);
+  Value biased =
+      linalg::GenericOp::create(
+          builder, loc, TypeRange{RankedTensorType::get({b, hq, s, t}, f32)},
+          ins, ValueRange{tensor::EmptyOp::create(builder, loc,
+                                                  ArrayRef<int64_t>{b, hq, s, t},
+                                                  f32)},
+          maps, ArrayRef<utils::IteratorType>{par, par, par, par},
+          [&](OpBuilder &bb, Location l, ValueRange args) {
+            Value x = arith::MulFOp::create(bb, l, args[0],
+                                            constF(bb, l, spec.scale));
+            if (spec.mode >= 1 && spec.softcap > 0.0f) {
+              Value c = constF(bb, l, spec.softcap);
+              Value th = math::TanhOp::create(
+                  bb, l, arith::DivFOp::create(bb, l, x, c));
+              x = arith::MulFOp::create(bb, l, th, c);
+            }
+            if (spec.mode >= 2) {
+              Type idx = bb.getIndexType();
+              Value i = linalg::IndexOp::create(bb, l, 2);
+              Value j = linalg::IndexOp::create(bb, l, 3);
+              Value pos;
+              if (offArg >= 0)
+                pos = arith::AddIOp::create(
+                    bb, l, i,
+                    arith::IndexCastOp::create(bb, l, idx, args[offArg]));
+              else
+                pos = arith::AddIOp::create(
+                    bb, l, i,
+                    arith::ConstantIndexOp::create(bb, l, spec.causalOffset));
+              Value ok = arith::ConstantIntOp::create(bb, l, 1, 1);
+              auto both = [&](arith::CmpIPredicate pred, Value lhs,
+                              Value rhs) {
+                Value c = arith::CmpIOp::create(bb, l, pred, lhs, rhs);
+                ok = arith::AndIOp::create(bb, l, ok, c);
+              };
+              using P = arith::CmpIPredicate;
+              if (spec.causal)
+                both(P::sle, j, pos);
+              if (spec.left >= 0)
+                both(P::sge, j,
+                     arith::SubIOp::create(
+                         bb, l, pos,
+                         arith::ConstantIndexOp::create(bb, l, spec.left)));
+              if (spec.right >= 0)
+                both(P::sle, j,
+                     arith::AddIOp::create(
+                         bb, l, pos,
+                         arith::ConstantIndexOp::create(bb, l, spec.right)));
+              if (lensArg >= 0)
+                both(P::slt, j,
+                     arith::IndexCastOp::create(bb, l, idx, args[lensArg]));
+              if (maskArg >= 0) {
+                Value m = args[maskArg];
+                if (m.getType().isInteger(1))
+                  ok = arith::AndIOp::create(bb, l, ok, m);
+                else
+                  x = arith::AddFOp::create(
+                      bb, l, x,
+                      m.getType().isF32() ? m
+                                          : Value(arith::ExtFOp::create(
+                                                bb, l, f32, m)));
+              }
+              x = arith::SelectOp::create(
+                  bb, l, ok, x,
+                  constF(bb, l, -std::numeric_limits<double>::infinity()));
+            }
+            linalg::YieldOp::create(bb, l, x);
+          })
+          ->getResult(0);
+  if (spec.mode < 3)
+    return castTo(biased);
+
+  // Softmax over j; a row that is -inf everywhere gives 0.
+  AffineMap rowMap = AffineMap::get(4, 0, {d(0), d(1), d(2)}, ctx);
+  auto rowType = RankedTensorType::get({b, hq, s}, f32);
+  Value rowMax =
+      linalg::GenericOp::create(
+          builder, loc, TypeRange{rowType}, ValueRange{biased},
+          ValueRange{filled({b, hq, s},
+                            -std::numeric_limits<double>::infinity())},
+          ArrayRef<AffineMap>{id4, rowMap},
+          ArrayRef<utils::IteratorType>{par, par, par, red},
+          [&](OpBuilder &bb, Location l, ValueRange args) {
+            linalg::YieldOp::create(
+                bb, l, ValueRange{arith::MaximumFOp::create(bb, l, args[0], args[1])});
+          })
+          ->getResult(0);
+  auto expBody = [&](OpBuilder &bb, Location l, Value x, Value m) -> Value {
+    // exp(x - max), 0 for a fully masked row (max = -inf).
+    Value ninf = constF(bb, l, -std::numeric_limits<double>::infinity());
+    Value empty = arith::CmpFOp::create(bb, l, arith::CmpFPredicate::OEQ, m,
+                                        ninf);
+    Value e = math::ExpOp::create(bb, l, arith::SubFOp::create(bb, l, x, m));
+    return arith::SelectOp::create(bb, l, empty, constF(bb, l, 0.0), e);
+  };
+  Value rowSum =
+      linalg::GenericOp::create(
+          builder, loc, TypeRange{rowType}, ValueRange{biased, rowMax},
+          ValueRange{filled({b, hq, s}, 0.0)},
+          ArrayRef<AffineMap>{id4, rowMap, rowMap},
+          ArrayRef<utils::IteratorType>{par, par, par, red},
+          [&](OpBuilder &bb, Location l, ValueRange args) {
+            Value e = expBody(bb, l, args[0], args[1]);
+            linalg::YieldOp::create(bb, l,
+                                    ValueRange{arith::AddFOp::create(bb, l, args[2], e)});
+          })
+          ->getResult(0);
+  Value probs = linalg::GenericOp::create(
+             builder, loc,
+             TypeRange{RankedTensorType::get({b, hq, s, t}, f32)},
+             ValueRange{biased, rowMax, rowSum},
+             ValueRange{tensor::EmptyOp::create(
+                 builder, loc, ArrayRef<int64_t>{b, hq, s, t}, f32)},
+             ArrayRef<AffineMap>{id4, rowMap, rowMap, id4},
+             ArrayRef<utils::IteratorType>{par, par, par, par},
+             [&](OpBuilder &bb, Location l, ValueRange args) {
+               Value e = expBody(bb, l, args[0], args[1]);
+               Value zero = constF(bb, l, 0.0);
+               Value isZero = arith::CmpFOp::create(
+                   bb, l, arith::CmpFPredicate::OEQ, args[2], zero);
+               Value safe = arith::SelectOp::create(bb, l, isZero,
+                                                    constF(bb, l, 1.0),
+                                                    args[2]);
+               linalg::YieldOp::create(bb, l,
+                                       ValueRange{arith::DivFOp::create(bb, l, e, safe)});
+             })
+      ->getResult(0);
+  return castTo(probs);
+}
+
 LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
                                         int64_t opset) {
   // Attributes.
@@ -244,10 +480,10 @@ LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
   if (node.output_size() < 1 || node.output_size() > 4)
     return nodeError(node) << "expects 1 to 4 outputs, got "
                            << node.output_size();
-  if (node.output_size() == 4 && !node.output(3).empty())
-    return nodeError(node)
-           << "output 'qk_matmul_output' (qk_matmul_output_mode=" << qkMode
-           << ") is not supported: kv.attention does not expose its scores";
+  bool wantScores = node.output_size() == 4 && !node.output(3).empty();
+  if (qkMode < 0 || qkMode > 3)
+    return nodeError(node) << "qk_matmul_output_mode must be 0 to 3, got "
+                           << qkMode;
   bool wantPresentKey = node.output_size() > 1 && !node.output(1).empty();
   bool wantPresentValue = node.output_size() > 2 && !node.output(2).empty();
   if ((wantPresentKey || wantPresentValue || in[kPastKey]) && in[kNonpad])
@@ -428,6 +664,17 @@ LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
   if (failed(verify(attention)))
     return failure();
   Value y = attention->getResult(0);
+  if (wantScores) {
+    ScoreSpec spec;
+    spec.scale = scale ? double(*scale) : 1.0 / std::sqrt(double(q4.getDimSize(3)));
+    spec.softcap = softcap;
+    spec.causal = isCausal != 0;
+    spec.causalOffset = offsets ? 0 : past;
+    spec.left = left;
+    spec.right = right;
+    spec.mode = qkMode;
+    values[node.output(3)] = emitScores(q, k, mask, kvLens, offsets, spec);
+  }
   if (is3d)
     y = mergeHeads(y);
 
@@ -529,7 +776,8 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model,
 
 void kvfuse::onnx::registerImportDialects(DialectRegistry &registry) {
   registry.insert<kv::KvDialect, arith::ArithDialect, func::FuncDialect,
-                  linalg::LinalgDialect, tensor::TensorDialect>();
+                  linalg::LinalgDialect, math::MathDialect,
+                  tensor::TensorDialect>();
 }
 
 OwningOpRef<ModuleOp> kvfuse::onnx::importModel(MLIRContext &context,
@@ -543,7 +791,8 @@ OwningOpRef<ModuleOp> kvfuse::onnx::importModel(MLIRContext &context,
     return nullptr;
   }
   context.loadDialect<kv::KvDialect, arith::ArithDialect, func::FuncDialect,
-                      linalg::LinalgDialect, tensor::TensorDialect>();
+                      linalg::LinalgDialect, math::MathDialect,
+                      tensor::TensorDialect>();
   Importer importer(context, fileName);
   return importer.run(model, funcName);
 }

@@ -193,10 +193,12 @@ inline bool compareOutput(const std::string &name,
   int64_t bad = 0, firstBad = -1;
   for (size_t i = 0; i < want.size(); ++i) {
     double err = std::fabs(got[i] - want[i]);
-    bool match = std::isnan(want[i])
-                     ? std::isnan(got[i])
-                     : !std::isnan(got[i]) &&
-                           err <= atol + rtol * std::fabs(want[i]);
+    // Equal values (also equal infinities) match; NaN only matches NaN.
+    bool match = got[i] == want[i] ||
+                 (std::isnan(want[i])
+                      ? std::isnan(got[i])
+                      : !std::isnan(got[i]) &&
+                            err <= atol + rtol * std::fabs(want[i]));
     if (!match) {
       if (firstBad < 0)
         firstBad = static_cast<int64_t>(i);

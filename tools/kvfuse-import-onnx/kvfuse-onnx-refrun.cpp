@@ -21,12 +21,14 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <algorithm>
 #include <cstdio>
 
 using namespace mlir;
@@ -83,6 +85,7 @@ public:
 
 private:
   LogicalResult attention(kv::AttentionOp op);
+  LogicalResult generic(linalg::GenericOp op);
 };
 
 LogicalResult Evaluator::attention(kv::AttentionOp op) {
@@ -134,6 +137,139 @@ LogicalResult Evaluator::attention(kv::AttentionOp op) {
   out.data.assign(numel(out.shape), 0.0);
   kvfuse::ref::attention(p, q.data.data(), k.data.data(), v.data.data(),
                          out.data.data());
+  env[op->getResult(0)] = std::move(out);
+  return success();
+}
+
+/// Evaluates an affine expression at the loop indices `dims`.
+int64_t evalExpr(AffineExpr expr, ArrayRef<int64_t> dims) {
+  if (auto dim = dyn_cast<AffineDimExpr>(expr))
+    return dims[dim.getPosition()];
+  if (auto c = dyn_cast<AffineConstantExpr>(expr))
+    return c.getValue();
+  auto bin = cast<AffineBinaryOpExpr>(expr);
+  int64_t lhs = evalExpr(bin.getLHS(), dims), rhs = evalExpr(bin.getRHS(), dims);
+  switch (expr.getKind()) {
+  case AffineExprKind::Add:
+    return lhs + rhs;
+  case AffineExprKind::Mul:
+    return lhs * rhs;
+  case AffineExprKind::FloorDiv:
+    return lhs >= 0 ? lhs / rhs : -((-lhs + rhs - 1) / rhs);
+  case AffineExprKind::Mod:
+    return ((lhs % rhs) + rhs) % rhs;
+  default:
+    return (lhs + rhs - 1) / rhs; // CeilDiv on the non-negative indices here.
+  }
+}
+
+LogicalResult Evaluator::generic(linalg::GenericOp op) {
+  SmallVector<int64_t> ranges = op.getStaticLoopRanges();
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  unsigned numIns = op.getNumDpsInputs();
+  if (op.getNumDpsInits() != 1)
+    return error = "linalg.generic with several inits", failure();
+  SmallVector<const Buf *> ins;
+  for (unsigned i = 0; i < numIns; ++i)
+    ins.push_back(&env[op.getDpsInputOperand(i)->get()]);
+  Buf out = env[op.getDpsInitOperand(0)->get()];
+  Block &body = op.getRegion().front();
+  SmallVector<int64_t> idx(ranges.size(), 0);
+  auto offset = [&](const Buf &buf, AffineMap map) {
+    auto st = strides(buf.shape);
+    int64_t off = 0;
+    for (unsigned r = 0; r < map.getNumResults(); ++r)
+      off += evalExpr(map.getResult(r), idx) * st[r];
+    return off;
+  };
+  int64_t total = numel(ranges);
+  for (int64_t n = 0; n < total; ++n) {
+    int64_t rem = n;
+    for (int64_t d = static_cast<int64_t>(ranges.size()) - 1; d >= 0; --d) {
+      idx[d] = rem % ranges[d];
+      rem /= ranges[d];
+    }
+    llvm::DenseMap<Value, double> sc;
+    for (unsigned i = 0; i < numIns; ++i)
+      sc[body.getArgument(i)] = ins[i]->data[offset(*ins[i], maps[i])];
+    int64_t outOff = offset(out, maps[numIns]);
+    sc[body.getArgument(numIns)] = out.data[outOff];
+    auto get = [&](Value v) {
+      auto it = sc.find(v);
+      return it != sc.end() ? it->second : env[v].data.at(0);
+    };
+    for (Operation &inner : body) {
+      double r = 0.0;
+      if (auto c = dyn_cast<arith::ConstantOp>(inner)) {
+        if (auto f = dyn_cast<FloatAttr>(c.getValue()))
+          r = f.getValueAsDouble();
+        else
+          r = static_cast<double>(
+              cast<IntegerAttr>(c.getValue()).getValue().getSExtValue());
+        // i1 true reads back as -1 through getSExtValue.
+        if (c.getType().isInteger(1))
+          r = r != 0.0;
+      } else if (isa<arith::MulFOp>(inner))
+        r = get(inner.getOperand(0)) * get(inner.getOperand(1));
+      else if (isa<arith::AddFOp, arith::AddIOp>(inner))
+        r = get(inner.getOperand(0)) + get(inner.getOperand(1));
+      else if (isa<arith::SubFOp, arith::SubIOp>(inner))
+        r = get(inner.getOperand(0)) - get(inner.getOperand(1));
+      else if (isa<arith::DivFOp>(inner))
+        r = get(inner.getOperand(0)) / get(inner.getOperand(1));
+      else if (isa<arith::MaximumFOp>(inner))
+        r = std::max(get(inner.getOperand(0)), get(inner.getOperand(1)));
+      else if (isa<arith::AndIOp>(inner))
+        r = (get(inner.getOperand(0)) != 0.0) && (get(inner.getOperand(1)) != 0.0);
+      else if (isa<arith::IndexCastOp, arith::ExtFOp>(inner))
+        r = get(inner.getOperand(0));
+      else if (isa<arith::TruncFOp>(inner))
+        r = roundTo(inner.getResult(0).getType(), get(inner.getOperand(0)));
+      else if (false)
+        r = get(inner.getOperand(0));
+      else if (isa<math::TanhOp>(inner))
+        r = std::tanh(get(inner.getOperand(0)));
+      else if (isa<math::ExpOp>(inner))
+        r = std::exp(get(inner.getOperand(0)));
+      else if (auto sel = dyn_cast<arith::SelectOp>(inner))
+        r = get(sel.getCondition()) != 0.0 ? get(sel.getTrueValue())
+                                           : get(sel.getFalseValue());
+      else if (auto index = dyn_cast<linalg::IndexOp>(inner))
+        r = static_cast<double>(idx[index.getDim()]);
+      else if (auto cmp = dyn_cast<arith::CmpIOp>(inner)) {
+        double x = get(cmp.getLhs()), y = get(cmp.getRhs());
+        switch (cmp.getPredicate()) {
+        case arith::CmpIPredicate::slt: r = x < y; break;
+        case arith::CmpIPredicate::sle: r = x <= y; break;
+        case arith::CmpIPredicate::sgt: r = x > y; break;
+        case arith::CmpIPredicate::sge: r = x >= y; break;
+        case arith::CmpIPredicate::eq: r = x == y; break;
+        case arith::CmpIPredicate::ne: r = x != y; break;
+        default:
+          return error = "unsupported arith.cmpi predicate", failure();
+        }
+      } else if (auto cmp = dyn_cast<arith::CmpFOp>(inner)) {
+        double x = get(cmp.getLhs()), y = get(cmp.getRhs());
+        switch (cmp.getPredicate()) {
+        case arith::CmpFPredicate::OEQ: r = x == y; break;
+        case arith::CmpFPredicate::OLT: r = x < y; break;
+        case arith::CmpFPredicate::OGT: r = x > y; break;
+        default:
+          return error = "unsupported arith.cmpf predicate", failure();
+        }
+      } else if (auto y = dyn_cast<linalg::YieldOp>(inner)) {
+        out.data[outOff] = get(y.getOperand(0));
+        continue;
+      } else {
+        return error = "unsupported op in linalg.generic: " +
+                       inner.getName().getStringRef().str(),
+               failure();
+      }
+      sc[inner.getResult(0)] = r;
+    }
+  }
+  out.shape = SmallVector<int64_t>(
+      cast<ShapedType>(op->getResult(0).getType()).getShape());
   env[op->getResult(0)] = std::move(out);
   return success();
 }
@@ -225,39 +361,15 @@ LogicalResult Evaluator::run(Operation *op) {
     env[pad] = std::move(out);
     return success();
   }
-  if (auto g = dyn_cast<linalg::GenericOp>(op)) {
-    // Elementwise 1-in 1-out generics with identity maps (the importer's
-    // length arithmetic).
-    if (g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
-        !llvm::all_of(g.getIndexingMapsArray(),
-                      [](AffineMap m) { return m.isIdentity(); }))
-      return error = "unsupported linalg.generic", failure();
-    const Buf &in = env[g.getDpsInputOperand(0)->get()];
+  if (auto fill = dyn_cast<linalg::FillOp>(op)) {
     Buf out;
-    out.shape = shapeOf(g->getResult(0));
-    out.data.assign(in.data.size(), 0.0);
-    Block &body = g.getRegion().front();
-    for (size_t e = 0; e < in.data.size(); ++e) {
-      llvm::DenseMap<Value, double> scalar;
-      scalar[body.getArgument(0)] = in.data[e];
-      auto get = [&](Value v) {
-        auto it = scalar.find(v);
-        return it != scalar.end() ? it->second : env[v].data.at(0);
-      };
-      for (Operation &inner : body) {
-        if (auto sub = dyn_cast<arith::SubIOp>(inner))
-          scalar[sub] = get(sub.getLhs()) - get(sub.getRhs());
-        else if (auto add = dyn_cast<arith::AddIOp>(inner))
-          scalar[add] = get(add.getLhs()) + get(add.getRhs());
-        else if (auto y = dyn_cast<linalg::YieldOp>(inner))
-          out.data[e] = get(y.getOperand(0));
-        else
-          return error = "unsupported op in linalg.generic", failure();
-      }
-    }
-    env[g->getResult(0)] = std::move(out);
+    out.shape = shapeOf(fill->getResult(0));
+    out.data.assign(numel(out.shape), env[fill.getInputs()[0]].data.at(0));
+    env[fill->getResult(0)] = std::move(out);
     return success();
   }
+  if (auto g = dyn_cast<linalg::GenericOp>(op))
+    return generic(g);
   if (auto a = dyn_cast<kv::AttentionOp>(op))
     return attention(a);
   error = "unsupported op " + op->getName().getStringRef().str();
