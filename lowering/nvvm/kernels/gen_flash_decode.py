@@ -152,8 +152,19 @@ def gen(a):
     e.emit("}")
     e.emit("gpu.barrier")
 
+    # A contiguous cache has one page per sequence: look it up once.
+    if PPS == 1:
+        pv0 = e.op(f"memref.load %pt[{b}] : {mpt}")
+        pg0 = e.op(f"arith.index_cast {pv0} : i32 to index")
+        s0 = e.op(f"arith.muli {pg0}, {c[HKV]} : index")
+        s1 = e.op(f"arith.addi {s0}, {h} : index")
+        seqrow = e.op(f"arith.muli {s1}, {c[PS]} : index")
+
     def kv_row(j):
         """Element offset of token j's row for head h (through the page table)."""
+        if PPS == 1:
+            r = e.op(f"arith.addi {seqrow}, {j} : index")
+            return e.op(f"arith.muli {r}, {c[D]} : index")
         pgi = e.op(f"arith.divui {j}, {c[PS]} : index")
         slot = e.op(f"arith.remui {j}, {c[PS]} : index")
         bp = e.op(f"arith.muli {b}, {c[PPS]} : index")
@@ -209,15 +220,22 @@ def gen(a):
     kb = kv_row(j)
     dres = e.tmp()
     dacc = [f"%da{g}" for g in range(G)]
-    e.emit(f"{dres}:{G} = scf.for %d0 = {c[0]} to {c[D]} step {c[VEC]} iter_args({', '.join(f'{x} = {vzero}' for x in dacc)}) -> ({', '.join([vt] * G)}) {{")
+    # U 16-byte loads of the key row are issued before their FMAs so that
+    # several are in flight per thread.
+    U = max(u for u in range(1, 9) if DV % u == 0)
+    e.emit(f"{dres}:{G} = scf.for %d0 = {c[0]} to {c[D]} step {e.cidx(VEC * U)} iter_args({', '.join(f'{x} = {vzero}' for x in dacc)}) -> ({', '.join([vt] * G)}) {{")
     e.indent += 2
-    ka = e.op(f"arith.addi {kb}, %d0 : index")
-    kf = load_f32("%kp", ka)
-    nd = []
-    for g in range(G):
-        qo = e.op(f"arith.addi %d0, {e.cidx(g * D)} : index")
-        qv = e.op(f"vector.load %qs[{qo}] : {mqs}, {vt}")
-        nd.append(e.op(f"vector.fma {qv}, {kf}, {dacc[g]} : {vt}"))
+    kfs = []
+    for u in range(U):
+        ka = e.op(f"arith.addi {kb}, %d0 : index")
+        ka = e.op(f"arith.addi {ka}, {e.cidx(u * VEC)} : index")
+        kfs.append(load_f32("%kp", ka))
+    nd = list(dacc)
+    for u in range(U):
+        for g in range(G):
+            qo = e.op(f"arith.addi %d0, {e.cidx(g * D + u * VEC)} : index")
+            qv = e.op(f"vector.load %qs[{qo}] : {mqs}, {vt}")
+            nd[g] = e.op(f"vector.fma {qv}, {kfs[u]}, {nd[g]} : {vt}")
     e.emit(f"scf.yield {', '.join(nd)} : {', '.join([vt] * G)}")
     e.indent -= 2
     e.emit("}")
@@ -293,16 +311,27 @@ def gen(a):
         pbase = e.op(f"arith.muli {sg[i]}, {c[T]} : index")
         colo = e.op(f"arith.muli {sdv[i]}, {c[VEC]} : index")
         r2 = e.tmp()
-        e.emit(f"{r2} = scf.for %jj = {grp} to {nk} step {c[R]} iter_args(%pa = {a0}) -> ({vt}) {{")
+        # U2 keys per iteration, their V loads issued together; keys past
+        # the tile end are clamped to a valid key with probability 0.
+        U2 = 4
+        e.emit(f"{r2} = scf.for %jj = {grp} to {nk} step {e.cidx(R * U2)} iter_args(%pa = {a0}) -> ({vt}) {{")
         e.indent += 2
-        pi = e.op(f"arith.addi {pbase}, %jj : index")
-        p = e.op(f"memref.load %ss[{pi}] : {mss}")
-        jg = e.op("arith.addi %t0, %jj : index")
-        vb = kv_row(jg)
-        va = e.op(f"arith.addi {vb}, {colo} : index")
-        vf = load_f32("%vp", va)
-        pv = e.op(f"vector.broadcast {p} : f32 to {vt}")
-        na = e.op(f"vector.fma {pv}, {vf}, %pa : {vt}")
+        ps_, vfs = [], []
+        for u in range(U2):
+            ju = e.op(f"arith.addi %jj, {e.cidx(u * R)} : index")
+            oku = e.op(f"arith.cmpi slt, {ju}, {nk} : index")
+            jc = e.op(f"arith.select {oku}, {ju}, %jj : index")
+            pi = e.op(f"arith.addi {pbase}, {jc} : index")
+            praw = e.op(f"memref.load %ss[{pi}] : {mss}")
+            ps_.append(e.op(f"arith.select {oku}, {praw}, {zero} : f32"))
+            jg = e.op(f"arith.addi %t0, {jc} : index")
+            vb = kv_row(jg)
+            va = e.op(f"arith.addi {vb}, {colo} : index")
+            vfs.append(load_f32("%vp", va))
+        na = "%pa"
+        for u in range(U2):
+            pv = e.op(f"vector.broadcast {ps_[u]} : f32 to {vt}")
+            na = e.op(f"vector.fma {pv}, {vfs[u]}, {na} : {vt}")
         e.emit(f"scf.yield {na} : {vt}")
         e.indent -= 2
         e.emit("}")
