@@ -25,7 +25,9 @@
 
 #include <onnx/onnx_pb.h>
 
+#include <climits>
 #include <cmath>
+#include <cstring>
 #include <optional>
 
 using namespace mlir;
@@ -71,6 +73,8 @@ private:
 
   FailureOr<Type> elementType(int code, StringRef what);
   FailureOr<RankedTensorType> valueType(const ::onnx::ValueInfoProto &info);
+  /// A graph initializer as an `arith.constant`.
+  FailureOr<Value> importInitializer(const ::onnx::TensorProto &tensor);
   LogicalResult importAttention(const ::onnx::NodeProto &node,
                                 int64_t opset);
 
@@ -141,6 +145,92 @@ Importer::valueType(const ::onnx::ValueInfoProto &info) {
     shape.push_back(dim.dim_value());
   }
   return RankedTensorType::get(shape, *element);
+}
+
+FailureOr<Value>
+Importer::importInitializer(const ::onnx::TensorProto &tensor) {
+  auto element = elementType(tensor.data_type(), tensor.name());
+  if (failed(element))
+    return failure();
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  if (tensor.data_location() == ::onnx::TensorProto::EXTERNAL)
+    return error() << "initializer '" << tensor.name()
+                   << "' stores its data externally, which is not supported";
+  const std::string &raw = tensor.raw_data();
+  bool hasRaw = tensor.has_raw_data();
+  auto type = RankedTensorType::get(shape, *element);
+  auto sizeError = [&]() {
+    return error() << "initializer '" << tensor.name() << "' holds the wrong "
+                   << "number of elements for shape " << type;
+  };
+  DenseElementsAttr attr;
+  switch (tensor.data_type()) {
+  case kFloat: {
+    SmallVector<float> v(n);
+    if (hasRaw ? raw.size() != size_t(4 * n) : tensor.float_data_size() != n)
+      return sizeError();
+    for (int64_t i = 0; i < n; ++i) {
+      if (hasRaw)
+        std::memcpy(&v[i], raw.data() + 4 * i, 4);
+      else
+        v[i] = tensor.float_data(i);
+    }
+    attr = DenseElementsAttr::get(type, ArrayRef<float>(v));
+    break;
+  }
+  case kFloat16:
+  case kBFloat16: {
+    SmallVector<APFloat> v;
+    if (hasRaw ? raw.size() != size_t(2 * n) : tensor.int32_data_size() != n)
+      return sizeError();
+    const llvm::fltSemantics &sem =
+        cast<FloatType>(*element).getFloatSemantics();
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t bits;
+      if (hasRaw)
+        std::memcpy(&bits, raw.data() + 2 * i, 2);
+      else
+        bits = static_cast<uint16_t>(tensor.int32_data(i));
+      v.push_back(APFloat(sem, APInt(16, bits)));
+    }
+    attr = DenseElementsAttr::get(type, v);
+    break;
+  }
+  case kBool: {
+    SmallVector<bool> v(n);
+    if (hasRaw ? raw.size() != size_t(n) : tensor.int32_data_size() != n)
+      return sizeError();
+    for (int64_t i = 0; i < n; ++i)
+      v[i] = hasRaw ? raw[i] != 0 : tensor.int32_data(i) != 0;
+    attr = DenseElementsAttr::get(type, ArrayRef<bool>(v));
+    break;
+  }
+  case kInt64: {
+    SmallVector<int32_t> v(n);
+    if (hasRaw ? raw.size() != size_t(8 * n) : tensor.int64_data_size() != n)
+      return sizeError();
+    for (int64_t i = 0; i < n; ++i) {
+      int64_t x;
+      if (hasRaw)
+        std::memcpy(&x, raw.data() + 8 * i, 8);
+      else
+        x = tensor.int64_data(i);
+      if (x < INT32_MIN || x > INT32_MAX)
+        return error() << "initializer '" << tensor.name()
+                       << "' holds a length that does not fit in i32";
+      v[i] = static_cast<int32_t>(x);
+    }
+    attr = DenseElementsAttr::get(type, ArrayRef<int32_t>(v));
+    break;
+  }
+  default:
+    return error() << "initializer '" << tensor.name()
+                   << "' has an unsupported element type";
+  }
+  return Value(arith::ConstantOp::create(builder, loc, attr));
 }
 
 Value Importer::splitHeads(Value value, int64_t heads) {
@@ -465,8 +555,8 @@ LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
     auto it = values.find(name);
     if (it == values.end())
       return nodeError(node) << "input '" << name
-                             << "' is not a graph input (initializers and "
-                             << "other producers are not supported)";
+                             << "' is neither a graph input, an initializer "
+                             << "nor an output of an earlier Attention node";
     in[i] = it->second;
   }
   if (!in[kQ] || !in[kK] || !in[kV])
@@ -738,6 +828,12 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model,
   builder.setInsertionPointToStart(entry);
   for (auto [i, name] : llvm::enumerate(argNames))
     values[name] = entry->getArgument(i);
+  for (const auto &init : graph.initializer()) {
+    auto value = importInitializer(init);
+    if (failed(value))
+      return nullptr;
+    values[init.name()] = *value;
+  }
 
   for (const auto &node : graph.node()) {
     bool standard = node.domain().empty() || node.domain() == "ai.onnx";

@@ -284,7 +284,19 @@ LogicalResult Evaluator::run(Operation *op) {
       b.data = {f.getValueAsDouble()};
     else if (auto i = dyn_cast<IntegerAttr>(c.getValue()))
       b.data = {static_cast<double>(i.getValue().getSExtValue())};
-    else
+    else if (auto dense = dyn_cast<DenseElementsAttr>(c.getValue())) {
+      b.shape = SmallVector<int64_t>(dense.getType().getShape());
+      Type element = dense.getElementType();
+      if (element.isInteger(1))
+        for (bool x : dense.getValues<bool>())
+          b.data.push_back(x);
+      else if (isa<FloatType>(element))
+        for (APFloat x : dense.getValues<APFloat>())
+          b.data.push_back(x.convertToDouble());
+      else
+        for (APInt x : dense.getValues<APInt>())
+          b.data.push_back(static_cast<double>(x.getSExtValue()));
+    } else
       return error = "unsupported constant", failure();
     env[c] = std::move(b);
     return success();
