@@ -24,6 +24,7 @@ Exit status 0 when every test has its expected status, 1 otherwise.
 """
 
 import argparse
+import concurrent.futures
 import os
 import shutil
 import subprocess
@@ -102,50 +103,35 @@ def main():
         if name not in expected:
             failures.append(name)
             print("FAIL        %s: not listed in expected.txt" % name)
-    for name in order:
-        if args.filter and args.filter not in name:
-            continue
+    def check(name):
+        """Runs one test; returns (result, detail, unexpected)."""
         status, reason = expected[name]
         test_dir = os.path.join(args.data, name)
         work = os.path.join(args.work, name.replace("/", "_"))
         shutil.rmtree(work, ignore_errors=True)
         os.makedirs(work)
         mlir = os.path.join(work, "model.mlir")
-
-        def report(result, detail=""):
-            counts[result] = counts.get(result, 0) + 1
-            print("%-11s %s%s" % (result, name,
-                                  (": " + detail) if detail else ""))
-
         if not os.path.isdir(test_dir):
-            failures.append(name)
-            report("FAIL", "no test data at " + test_dir)
-            continue
+            return "FAIL", "no test data at " + test_dir, True
         rc, out = run([importer, os.path.join(test_dir, "model.onnx"), "-o",
                        mlir])
         if status == "unsupported":
             if rc == 1 and "error:" in out:
-                report("UNSUPPORTED", reason + " [" + first_line(out) + "]")
-            else:
-                failures.append(name)
-                report("FAIL", "expected an import error (%s), got exit %d %s"
-                       % (reason, rc, first_line(out)))
-            continue
+                return ("UNSUPPORTED", reason + " [" + first_line(out) + "]",
+                        False)
+            return ("FAIL", "expected an import error (%s), got exit %d %s"
+                    % (reason, rc, first_line(out)), True)
         if rc != 0:
-            failures.append(name)
-            report("FAIL", "import failed: " + first_line(out))
-            continue
+            return "FAIL", "import failed: " + first_line(out), True
         # What the imported IR means, evaluated in float64 with the reference
         # attention: must match ONNX whatever the back end does.
         rc, out = run([refrun, mlir, test_dir, args.rtol, args.atol])
         if rc != 0:
-            failures.append(name)
-            report("FAIL", "reference evaluation of the imported IR (exit %d): "
-                   "%s" % (rc, " | ".join(out.strip().splitlines()[-3:])))
-            continue
+            return ("FAIL", "reference evaluation of the imported IR (exit "
+                    "%d): %s" % (rc, " | ".join(out.strip().splitlines()[-3:])),
+                    True)
         if not have_compiler:
-            report("REF-PASS", "kvfuse-compile is not built")
-            continue
+            return "REF-PASS", "kvfuse-compile is not built", False
         kvf = os.path.join(work, "model.kvf")
         rc, out = run([compiler, mlir, "-o", kvf])
         stage = "compile"
@@ -155,18 +141,26 @@ def main():
                            args.atol])
         if status == "pass":
             if rc == 0:
-                report("PASS")
-            else:
-                failures.append(name)
-                report("FAIL", "%s failed (exit %d): %s" %
-                       (stage, rc, " | ".join(out.strip().splitlines()[-3:])))
-        else:
-            if rc == 0:
-                failures.append(name)
-                report("XPASS", "listed as xfail (" + reason + ")")
-            else:
-                report("XFAIL", reason + " [%s: %s]" % (stage,
-                                                        first_line(out)))
+                return "PASS", "", False
+            return ("FAIL", "%s failed (exit %d): %s" %
+                    (stage, rc, " | ".join(out.strip().splitlines()[-3:])),
+                    True)
+        if rc == 0:
+            return "XPASS", "listed as xfail (" + reason + ")", True
+        return ("XFAIL", reason + " [%s: %s]" % (stage, first_line(out)),
+                False)
+
+    # Tests are independent processes: run them in parallel, report in order.
+    selected = [n for n in order if not args.filter or args.filter in n]
+    with concurrent.futures.ThreadPoolExecutor(
+            max_workers=max(1, os.cpu_count() or 1)) as pool:
+        results = list(pool.map(check, selected))
+    for name, (result, detail, unexpected) in zip(selected, results):
+        counts[result] = counts.get(result, 0) + 1
+        if unexpected:
+            failures.append(name)
+        print("%-11s %s%s" % (result, name,
+                              (": " + detail) if detail else ""))
 
     print("\nsummary: " + ", ".join("%s %d" % kv for kv in
                                     sorted(counts.items())) +
