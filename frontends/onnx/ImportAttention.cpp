@@ -752,7 +752,8 @@ LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
       scaleAttr, capAttr, /*causal=*/isCausal != 0, left, right,
       /*causal_offset=*/offsets ? 0 : past);
   if (failed(verify(attention)))
-    return failure();
+    return nodeError(node) << "inputs do not form a valid attention (see the "
+                           << "kv.attention error above)";
   Value y = attention->getResult(0);
   if (wantScores) {
     ScoreSpec spec;
