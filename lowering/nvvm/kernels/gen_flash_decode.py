@@ -100,7 +100,19 @@ def gen(a):
     mqs, mss = f"memref<{G * D}xf32, {ws}>", f"memref<{G * T}xf32, {ws}>"
     mg = f"memref<{G}xf32, {ws}>"
     mrs = f"memref<{max(1, R * S * VEC if R > 1 else 1)}xf32, {ws}>"
+    # V tile staged in shared memory (raw cache dtype, rows padded by 16
+    # bytes against bank conflicts) so that each thread loads its key's K and
+    # V rows together in the score phase, when it fits the 48 KB of static
+    # shared memory.
+    elt = 4 if ty == "f32" else 2
+    VROW = D + VEC
+    smem = (G * D + G * T + 3 * G + (R * S * VEC if R > 1 else 1)) * 4
+    stage_v = a.stage_v and smem + T * VROW * elt <= 47 * 1024
+    mvs = f"memref<{T * VROW if stage_v else 1}x{ty}, {ws}>"
 
+    # Optional occupancy hint (.minnctapersm): caps registers so that more
+    # blocks, hence more loads, are resident per multiprocessor.
+    minctas = f", nvvm.minctasm = {a.min_blocks} : i32" if a.min_blocks else ""
     out = []
     out.append("module attributes {gpu.container_module} {")
     out.append(f"  gpu.module @{a.name} {{")
@@ -108,8 +120,9 @@ def gen(a):
         f"  gpu.func @decode_partial(%q: {mq}, %kp: {mk}, %vp: {mk}, %pt: {mpt}, %lens: {ml}, %op: {mo}, %lp: {mlse})"
         # 16-byte vector accesses to shared memory need 16-byte alignment.
         f" workgroup(%qs: {mqs} {{llvm.align = 16 : i64}}, %ss: {mss} {{llvm.align = 16 : i64}},"
-        f" %ms: {mg}, %ls: {mg}, %as: {mg}, %rs: {mrs} {{llvm.align = 16 : i64}})"
-        f" kernel attributes {{known_block_size = array<i32: {T}, 1, 1>}} {{")
+        f" %ms: {mg}, %ls: {mg}, %as: {mg}, %rs: {mrs} {{llvm.align = 16 : i64}},"
+        f" %vs: {mvs} {{llvm.align = 16 : i64}})"
+        f" kernel attributes {{known_block_size = array<i32: {T}, 1, 1>{minctas}}} {{")
     c = {}
     for k in sorted({0, 1, 2, 3, 4, 31, 32, T, VEC, D, G, HKV, HQ, PS, PPS, NS, CH, R, S, DV, C}
                     | set(range(max(G, T // 32)))):
@@ -222,7 +235,8 @@ def gen(a):
     dacc = [f"%da{g}" for g in range(G)]
     # U 16-byte loads of the key row are issued before their FMAs so that
     # several are in flight per thread.
-    U = max(u for u in range(1, 9) if DV % u == 0)
+    # (half as many when the V row is loaded alongside).
+    U = max(u for u in range(1, 5 if stage_v else 9) if DV % u == 0)
     e.emit(f"{dres}:{G} = scf.for %d0 = {c[0]} to {c[D]} step {e.cidx(VEC * U)} iter_args({', '.join(f'{x} = {vzero}' for x in dacc)}) -> ({', '.join([vt] * G)}) {{")
     e.indent += 2
     kfs = []
@@ -230,6 +244,15 @@ def gen(a):
         ka = e.op(f"arith.addi {kb}, %d0 : index")
         ka = e.op(f"arith.addi {ka}, {e.cidx(u * VEC)} : index")
         kfs.append(load_f32("%kp", ka))
+    if stage_v:
+        vrow = e.op(f"arith.muli {tid}, {e.cidx(VROW)} : index")
+        for u in range(U):
+            va = e.op(f"arith.addi {kb}, %d0 : index")
+            va = e.op(f"arith.addi {va}, {e.cidx(u * VEC)} : index")
+            vv = e.op(f"vector.load %vp[{va}] {{alignment = 16 : i64}} : {mk}, {vin}")
+            so = e.op(f"arith.addi {vrow}, %d0 : index")
+            so = e.op(f"arith.addi {so}, {e.cidx(u * VEC)} : index")
+            e.emit(f"vector.store {vv}, %vs[{so}] : {mvs}, {vin}")
     nd = list(dacc)
     for u in range(U):
         for g in range(G):
@@ -325,9 +348,15 @@ def gen(a):
             praw = e.op(f"memref.load %ss[{pi}] : {mss}")
             ps_.append(e.op(f"arith.select {oku}, {praw}, {zero} : f32"))
             jg = e.op(f"arith.addi %t0, {jc} : index")
-            vb = kv_row(jg)
-            va = e.op(f"arith.addi {vb}, {colo} : index")
-            vfs.append(load_f32("%vp", va))
+            if stage_v:
+                vr = e.op(f"arith.muli {jc}, {e.cidx(VROW)} : index")
+                so = e.op(f"arith.addi {vr}, {colo} : index")
+                v = e.op(f"vector.load %vs[{so}] : {mvs}, {vin}")
+                vfs.append(v if ty == "f32" else e.op(f"arith.extf {v} : {vin} to {vt}"))
+            else:
+                vb = kv_row(jg)
+                va = e.op(f"arith.addi {vb}, {colo} : index")
+                vfs.append(load_f32("%vp", va))
         na = "%pa"
         for u in range(U2):
             pv = e.op(f"vector.broadcast {ps_[u]} : f32 to {vt}")
@@ -474,6 +503,10 @@ def main():
     p.add_argument("--dtype", default="f16", choices=["f32", "f16", "bf16"])
     p.add_argument("--splits", type=int, default=0)
     p.add_argument("--threads", type=int, default=128, choices=[64, 128, 256])
+    p.add_argument("--min-blocks", type=int, default=0)
+    # Off by default: measured slower on H100 (D1 f16 1231 vs 1663 GB/s).
+    p.add_argument("--stage-v", type=int, default=0, choices=[0, 1],
+                   help="stage V tiles through shared memory when they fit")
     a = p.parse_args()
     if a.page_size == 0:
         a.page_size = a.capacity
