@@ -46,3 +46,15 @@ if ptxas:
     config.substitutions.append(("%ptxas", ptxas))
 if os.path.exists("/dev/nvidiactl") or os.path.exists("/dev/nvidia0"):
     config.available_features.add("cuda")
+
+# `nvptx` when the LLVM install can generate PTX (MLIR's NVVM serialization
+# needs the NVPTX back end); the GPU lowering tests say `REQUIRES: nvptx`.
+import subprocess
+try:
+    _targets = subprocess.run([os.path.join(config.llvm_tools_dir, "llc"),
+                               "--version"], capture_output=True, text=True,
+                              timeout=60).stdout
+except (OSError, subprocess.SubprocessError):
+    _targets = ""
+if "nvptx64" in _targets:
+    config.available_features.add("nvptx")
