@@ -11,10 +11,15 @@ chip=${2:-sm_90}
 root=$(cd "$(dirname "$0")/../.." && pwd)
 mlir_opt=${MLIR_OPT:-/usr/lib/llvm-22/bin/mlir-opt}
 ptxas=${PTXAS:-/usr/local/cuda/bin/ptxas}
-gen="python3 $root/lowering/nvvm/kernels/gen_flash_decode.py"
+gen_decode="python3 $root/lowering/nvvm/kernels/gen_flash_decode.py"
+gen_append="python3 $root/lowering/nvvm/kernels/gen_kv_append.py"
 mkdir -p "$out"
-# name | generator options
+# name | generator options (names starting with a_ are kv.append kernels)
 configs=(
+  "a_f16_pg_s1   --batch 4 --kv-heads 2 --head-dim 128 --capacity 512 --page-size 16 --step-tokens 1 --dtype f16"
+  "a_bf16_pg_s5  --batch 4 --kv-heads 2 --head-dim 80 --capacity 1000 --page-size 8 --step-tokens 5 --dtype bf16"
+  "a_f32_s3      --batch 4 --kv-heads 1 --head-dim 256 --capacity 777 --step-tokens 3 --dtype f32"
+  "a_f16_d96_s7  --batch 3 --kv-heads 3 --head-dim 96 --capacity 64 --page-size 4 --step-tokens 7 --dtype f16"
   "n1_f32_g1_d64      --batch 4 --q-heads 4 --kv-heads 4 --head-dim 64 --capacity 300 --dtype f32"
   "n2_f16_g4_d80_pg   --batch 4 --q-heads 8 --kv-heads 2 --head-dim 80 --capacity 512 --page-size 16 --dtype f16"
   "n3_bf16_g7_d96_pg  --batch 4 --q-heads 14 --kv-heads 2 --head-dim 96 --capacity 1000 --page-size 8 --dtype bf16"
@@ -49,6 +54,8 @@ configs=(
 for c in "${configs[@]}"; do
   read -r name opts <<<"$c"
   # shellcheck disable=SC2086
+  gen=$gen_decode
+  [[ $name == a_* ]] && gen=$gen_append
   $gen --out "$out" --name "$name" $opts
   "$mlir_opt" "$out/$name.mlir" --gpu-lower-to-nvvm-pipeline="cubin-chip=$chip cubin-features=+ptx80 cubin-format=isa kernel-bare-ptr-calling-convention=1" -o "$out/$name.bin.mlir"
   python3 "$root/lowering/nvvm/kernels/extract_ptx.py" "$out/$name.bin.mlir" "$out/$name.ptx"

@@ -242,10 +242,98 @@ std::string runAll(cuda::Device &dev, const Loaded &l, const Buffers &buf) {
   return {};
 }
 
+/// kv.append: random pools, random new K/V, past lengths {0, capacity -
+/// step (ends exactly full), 7, capacity - 2 (partly past capacity: the
+/// overflow must be dropped)}; the downloaded pools must equal the host's
+/// expectation bit for bit everywhere.
+std::string checkAppend(cuda::Device &dev, const Loaded &l, std::mt19937 &rng,
+                        bool &ok) {
+  const Problem &p = l.p;
+  int64_t st = l.manifest.getInt("step_tokens", 1);
+  std::uniform_real_distribution<float> u(-1.f, 1.f);
+  size_t n = size_t(p.NP * p.HKV * p.PS * p.D), e = p.elt();
+  std::vector<uint8_t> kPool(n * e), vPool(n * e);
+  auto put = [&](std::vector<uint8_t> &pool, size_t i, float v) {
+    if (e == 4) {
+      std::memcpy(&pool[i * 4], &v, 4);
+      return;
+    }
+    uint16_t bits = p.dtype == "f16" ? toHalf(v) : toBf16(v);
+    std::memcpy(&pool[i * 2], &bits, 2);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    put(kPool, i, u(rng));
+    put(vPool, i, u(rng));
+  }
+  std::vector<int32_t> perm(p.NP), pages(p.B * p.PPS), past(p.B);
+  for (int64_t i = 0; i < p.NP; ++i)
+    perm[i] = int32_t(i);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  for (int64_t i = 0; i < p.B * p.PPS; ++i)
+    pages[i] = perm[i % p.NP];
+  for (int64_t b = 0; b < p.B; ++b) {
+    int64_t pat[4] = {0, std::max<int64_t>(0, p.C - st), std::min<int64_t>(7, p.C),
+                      std::max<int64_t>(0, p.C - 2)};
+    past[b] = int32_t(pat[b % 4]);
+  }
+  std::vector<float> kNew(p.B * p.HKV * st * p.D), vNew(kNew.size());
+  for (float &x : kNew)
+    x = u(rng);
+  for (float &x : vNew)
+    x = u(rng);
+  std::vector<uint8_t> kWant = kPool, vWant = vPool;
+  for (int64_t b = 0; b < p.B; ++b)
+    for (int64_t h = 0; h < p.HKV; ++h)
+      for (int64_t t = 0; t < st; ++t) {
+        int64_t pos = past[b] + t;
+        if (pos >= p.C)
+          continue;
+        int64_t page = pages[b * p.PPS + pos / p.PS];
+        size_t dst = size_t(((page * p.HKV + h) * p.PS + pos % p.PS) * p.D);
+        size_t src = size_t(((b * p.HKV + h) * st + t) * p.D);
+        for (int64_t d = 0; d < p.D; ++d) {
+          put(kWant, dst + d, kNew[src + d]);
+          put(vWant, dst + d, vNew[src + d]);
+        }
+      }
+  Buffers buf;
+  buf.dev = &dev;
+  TRY(buf.add("k_new", kNew.size() * 4));
+  TRY(buf.add("v_new", vNew.size() * 4));
+  TRY(buf.add("k_pool", kPool.size()));
+  TRY(buf.add("v_pool", vPool.size()));
+  TRY(buf.add("page_table", pages.size() * 4));
+  TRY(buf.add("past_lens", past.size() * 4));
+  TRY(dev.upload(buf.map["k_new"], kNew.data(), kNew.size() * 4));
+  TRY(dev.upload(buf.map["v_new"], vNew.data(), vNew.size() * 4));
+  TRY(dev.upload(buf.map["k_pool"], kPool.data(), kPool.size()));
+  TRY(dev.upload(buf.map["v_pool"], vPool.data(), vPool.size()));
+  TRY(dev.upload(buf.map["page_table"], pages.data(), pages.size() * 4));
+  TRY(dev.upload(buf.map["past_lens"], past.data(), past.size() * 4));
+  TRY(runAll(dev, l, buf));
+  TRY(dev.synchronize());
+  TRY(dev.download(kPool.data(), buf.map["k_pool"], kPool.size()));
+  TRY(dev.download(vPool.data(), buf.map["v_pool"], vPool.size()));
+  size_t bad = 0;
+  for (size_t i = 0; i < kPool.size(); ++i)
+    bad += (kPool[i] != kWant[i]) + (vPool[i] != vWant[i]);
+  ok = bad == 0;
+  std::printf("CHECK %-22s %-4s append B=%lld Hkv=%lld D=%lld cap=%lld "
+              "page=%lld step=%lld past=%d,%d,%d,%d mismatched_bytes=%zu %s\n",
+              p.name.c_str(), p.dtype.c_str(), (long long)p.B,
+              (long long)p.HKV, (long long)p.D, (long long)p.C,
+              (long long)p.PS, (long long)st, past[0],
+              p.B > 1 ? past[1] : -1, p.B > 2 ? past[2] : -1,
+              p.B > 3 ? past[3] : -1, bad, ok ? "PASS" : "FAIL");
+  return {};
+}
+
 std::string check(cuda::Device &dev, const std::string &dir,
                   const std::string &name, std::mt19937 &rng, bool &ok) {
   Loaded l;
   TRY(load(dev, dir, name, l));
+  if (l.manifest.fields.count("kind") && l.manifest.fields.at("kind") == "append")
+    return checkAppend(dev, l, rng, ok);
   const Problem &p = l.p;
   Host h;
   fillHost(p, rng, false, h);

@@ -294,6 +294,8 @@ std::string parseManifest(const std::string &text, KernelManifest &out) {
     if (kind != "kernel" && kind != "launch")
       return where + "unknown record '" + kind + "'";
     ls >> tok; // kernel kind or launch index
+    if (kind == "kernel")
+      out.fields["kind"] = tok;
     Launch l;
     bool haveSymbol = false, haveGrid = false, haveBlock = false;
     while (ls >> tok) {

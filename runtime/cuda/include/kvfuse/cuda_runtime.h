@@ -17,7 +17,13 @@
 //          args=o_part,lse_part,out
 //   end
 //
-// (the `kernel` record is one line). Launches run in order on one stream.
+// (the `kernel` record is one line; its kind, here `decode`, is stored as
+// field `kind`). Launches run in order on one stream. A `kernel append`
+// record (fields dtype batch kv_heads head_dim capacity page_size
+// pages_per_seq num_pages step_tokens) has one launch `kv_append` grid
+// HKVxBx1 block 128x1x1 args=k_new,v_new,k_pool,v_pool,page_table,past_lens:
+// k_new/v_new [B,HKV,step_tokens,D] f32 are written, converted to the cache
+// dtype, at positions past_lens[b] + t below the capacity.
 // Every kernel argument is a device pointer (bare-pointer convention) to a
 // dense buffer: q [B,HQ,1,D] f32; k_pool/v_pool [NP,HKV,PS,D] of `dtype`;
 // page_table [B,P] i32; kv_lens [B] i32 (tokens valid, <= capacity);
