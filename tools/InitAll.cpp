@@ -4,6 +4,7 @@
 
 #include "dialects/kv/KvDialect.h"
 #include "dialects/kv/KvOps.h"
+#include "frontends/raising/Passes.h"
 #include "lowering/Pipelines.h"
 #include "passes/Passes.h"
 
@@ -86,7 +87,10 @@ void kvfuse::registerAllExtensions(mlir::DialectRegistry &registry) {
   mlir::registerLLVMDialectTranslation(registry);
 }
 
-void kvfuse::registerKvPasses() { mlir::kv::registerKvPasses(); }
+void kvfuse::registerKvPasses() {
+  mlir::kv::registerKvPasses();
+  mlir::kv::registerKvRaisingPasses();
+}
 
 void kvfuse::registerAllPasses() {
   registerKvPasses();

@@ -1,0 +1,217 @@
+//===- RaiseAttention.cpp - unfused attention to kv.attention -------------===//
+//
+// Recognises attention written with upstream linalg ops on tensors and
+// rewrites it to kv.attention. A match is only made when the rewritten op
+// computes the same function (up to floating-point rounding of the scale):
+// both contractions accumulate into a zero fill, the softmax normalises over
+// the key axis, the scale is a constant applied before the softmax and a
+// float mask is added after the scale.
+//
+//===----------------------------------------------------------------------===//
+
+#include "dialects/kv/KvOps.h"
+#include "frontends/raising/Passes.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::kv {
+#define GEN_PASS_DEF_RAISEATTENTIONPASS
+#include "frontends/raising/Passes.h.inc"
+} // namespace mlir::kv
+
+using namespace mlir;
+
+namespace {
+/// True when `v` is a tensor filled with +0.0 (the accumulator of a plain
+/// contraction).
+bool isZeroFill(Value v) {
+  auto fill = v.getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  APFloat value(0.0f);
+  return matchPattern(fill.getInputs()[0], m_ConstantFloat(&value)) &&
+         value.isPosZero();
+}
+
+bool isF32Rank3(Value v) {
+  auto type = dyn_cast<RankedTensorType>(v.getType());
+  return type && type.getRank() == 3 && type.hasStaticShape() &&
+         type.getElementType().isF32();
+}
+
+/// A plain batched matmul `A[b,m,k] * B[b,k,n]` accumulating into zeros.
+linalg::BatchMatmulOp matchPlainBatchMatmul(Value v) {
+  auto mm = v.getDefiningOp<linalg::BatchMatmulOp>();
+  if (!mm || mm.hasUserDefinedMaps() || mm->getNumResults() != 1 ||
+      !isZeroFill(mm.getDpsInits()[0]))
+    return nullptr;
+  for (Value operand : mm->getOperands())
+    if (!isF32Rank3(operand))
+      return nullptr;
+  return mm;
+}
+
+/// An elementwise generic over identity maps with `numInputs` inputs whose
+/// body yields one binary arith op of the block arguments / a constant.
+/// Returns that op.
+Operation *matchElementwise(linalg::GenericOp g, unsigned numInputs) {
+  if (!g || g.getNumDpsInputs() != numInputs || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops())
+    return nullptr;
+  for (AffineMap map : g.getIndexingMapsArray())
+    if (!map.isIdentity())
+      return nullptr;
+  Block &body = g.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return nullptr;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *op = yield.getOperand(0).getDefiningOp();
+  if (!op || op->getBlock() != &body)
+    return nullptr;
+  return op;
+}
+
+/// `x * c`, `c * x` or `x / c` with a constant `c`: sets `input` and the
+/// equivalent multiplier.
+bool matchScale(Value v, Value &input, double &scale) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  Operation *op = matchElementwise(g, 1);
+  if (!op || !isa<arith::MulFOp, arith::DivFOp>(op))
+    return false;
+  Value arg = g.getRegion().front().getArgument(0);
+  APFloat c(0.0f);
+  auto isConst = [&](Value x) { return matchPattern(x, m_ConstantFloat(&c)); };
+  if (isa<arith::MulFOp>(op)) {
+    if (op->getOperand(0) == arg && isConst(op->getOperand(1))) {
+    } else if (op->getOperand(1) == arg && isConst(op->getOperand(0))) {
+    } else {
+      return false;
+    }
+    scale = c.convertToDouble();
+  } else {
+    if (op->getOperand(0) != arg || !isConst(op->getOperand(1)) || c.isZero())
+      return false;
+    scale = 1.0 / c.convertToDouble();
+  }
+  if (!std::isfinite(scale))
+    return false;
+  input = g.getDpsInputs()[0];
+  return true;
+}
+
+/// `a + b` elementwise: sets both operands.
+bool matchAdd(Value v, Value &lhs, Value &rhs) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  Operation *op = matchElementwise(g, 2);
+  if (!op || !isa<arith::AddFOp>(op))
+    return false;
+  Block &body = g.getRegion().front();
+  Value a = body.getArgument(0), b = body.getArgument(1);
+  if (!((op->getOperand(0) == a && op->getOperand(1) == b) ||
+        (op->getOperand(0) == b && op->getOperand(1) == a)))
+    return false;
+  lhs = g.getDpsInputs()[0];
+  rhs = g.getDpsInputs()[1];
+  return true;
+}
+
+/// Scores `scale * Q K^T` before the mask: sets Q, K and the scale.
+bool matchScores(Value v, Value &query, Value &key, double &scale) {
+  scale = 1.0;
+  Value unscaled = v;
+  Value scaledInput;
+  if (matchScale(v, scaledInput, scale))
+    unscaled = scaledInput;
+  linalg::BatchMatmulOp qk = matchPlainBatchMatmul(unscaled);
+  if (!qk)
+    return false;
+  auto transpose = qk.getDpsInputs()[1].getDefiningOp<linalg::TransposeOp>();
+  if (!transpose ||
+      transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1} ||
+      !isF32Rank3(transpose.getInput()))
+    return false;
+  query = qk.getDpsInputs()[0];
+  key = transpose.getInput();
+  return true;
+}
+
+/// Matches `batch_matmul(softmax(scores [+ mask], dim 2), V)` rooted at the
+/// second contraction.
+struct RaiseBatchMatmulAttention : OpRewritePattern<linalg::BatchMatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(linalg::BatchMatmulOp pv,
+                                PatternRewriter &rewriter) const override {
+    if (matchPlainBatchMatmul(pv->getResult(0)) != pv)
+      return rewriter.notifyMatchFailure(pv, "not a plain f32 batch_matmul");
+    auto softmax = pv.getDpsInputs()[0].getDefiningOp<linalg::SoftmaxOp>();
+    if (!softmax || softmax.getDimension() != 2)
+      return rewriter.notifyMatchFailure(pv, "not softmax over the key axis");
+    Value logits = softmax.getInput();
+    Value query, key, mask;
+    double scale = 1.0;
+    if (!matchScores(logits, query, key, scale)) {
+      Value lhs, rhs;
+      if (!matchAdd(logits, lhs, rhs))
+        return rewriter.notifyMatchFailure(pv, "scores not recognised");
+      if (matchScores(lhs, query, key, scale))
+        mask = rhs;
+      else if (matchScores(rhs, query, key, scale))
+        mask = lhs;
+      else
+        return rewriter.notifyMatchFailure(pv, "scores not recognised");
+    }
+    Value value = pv.getDpsInputs()[1];
+    auto qType = cast<RankedTensorType>(query.getType());
+    auto kType = cast<RankedTensorType>(key.getType());
+    auto vType = cast<RankedTensorType>(value.getType());
+    // Heads are folded into the batch: K and V carry one head per query head.
+    if (kType.getDimSize(0) != qType.getDimSize(0) ||
+        vType.getDimSize(0) != qType.getDimSize(0) ||
+        kType.getDimSize(1) != vType.getDimSize(1))
+      return rewriter.notifyMatchFailure(pv, "shapes do not line up");
+
+    Location loc = pv.getLoc();
+    SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}, {3}};
+    auto expand = [&](Value v) -> Value {
+      auto type = cast<RankedTensorType>(v.getType());
+      auto wide = RankedTensorType::get(
+          {1, type.getDimSize(0), type.getDimSize(1), type.getDimSize(2)},
+          type.getElementType());
+      return tensor::ExpandShapeOp::create(rewriter, loc, wide, v, reassoc);
+    };
+    Value q4 = expand(query), k4 = expand(key), v4 = expand(value);
+    Value mask4 = mask ? expand(mask) : Value();
+    auto outType = RankedTensorType::get(
+        {1, qType.getDimSize(0), qType.getDimSize(1), vType.getDimSize(2)},
+        rewriter.getF32Type());
+    Value init = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
+                                         rewriter.getF32Type());
+    auto attention = kv::AttentionOp::create(
+        rewriter, loc, TypeRange{outType}, q4, k4, v4, mask4, Value(), Value(),
+        init, rewriter.getF32FloatAttr(static_cast<float>(scale)),
+        FloatAttr(), /*causal=*/false);
+    Value out = tensor::CollapseShapeOp::create(
+        rewriter, loc, pv->getResult(0).getType(), attention->getResult(0),
+        reassoc);
+    rewriter.replaceOp(pv, out);
+    return success();
+  }
+};
+
+struct RaiseAttentionPass
+    : kv::impl::RaiseAttentionPassBase<RaiseAttentionPass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    kv::populateRaiseAttentionPatterns(patterns);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+} // namespace
+
+void mlir::kv::populateRaiseAttentionPatterns(RewritePatternSet &patterns) {
+  patterns.add<RaiseBatchMatmulAttention>(patterns.getContext());
+}

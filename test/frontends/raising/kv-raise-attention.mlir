@@ -1,0 +1,364 @@
+// RUN: kvfuse-opt %s --split-input-file --pass-pipeline="builtin.module(func.func(kv-raise-attention))" | FileCheck %s
+
+// CHECK-LABEL: func @mul_scale
+// CHECK-DAG: %[[Q:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 3, 4] : tensor<2x3x4xf32> into tensor<1x2x3x4xf32>
+// CHECK: %[[A:.*]] = kv.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> outs(%{{.*}} : tensor<1x2x3x6xf32>) {scale = 5.000000e-01 : f32}
+// CHECK: %[[O:.*]] = tensor.collapse_shape %[[A]] {{\[}}[0, 1], [2], [3]] : tensor<1x2x3x6xf32> into tensor<2x3x6xf32>
+// CHECK-NOT: linalg.softmax
+// CHECK-NOT: linalg.batch_matmul
+// CHECK: return %[[O]]
+func.func @mul_scale(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%t : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @div_scale
+// CHECK-DAG: %[[Q:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 3, 4] : tensor<2x3x4xf32> into tensor<1x2x3x4xf32>
+// CHECK: %[[A:.*]] = kv.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> outs(%{{.*}} : tensor<1x2x3x6xf32>) {scale = 1.250000e-01 : f32}
+// CHECK: %[[O:.*]] = tensor.collapse_shape %[[A]] {{\[}}[0, 1], [2], [3]] : tensor<1x2x3x6xf32> into tensor<2x3x6xf32>
+// CHECK-NOT: linalg.softmax
+// CHECK-NOT: linalg.batch_matmul
+// CHECK: return %[[O]]
+func.func @div_scale(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 8.0 : f32
+    %m = arith.divf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%t : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @no_scale
+// CHECK-DAG: %[[Q:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 3, 4] : tensor<2x3x4xf32> into tensor<1x2x3x4xf32>
+// CHECK: %[[A:.*]] = kv.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> outs(%{{.*}} : tensor<1x2x3x6xf32>) {scale = 1.000000e+00 : f32}
+// CHECK: %[[O:.*]] = tensor.collapse_shape %[[A]] {{\[}}[0, 1], [2], [3]] : tensor<1x2x3x6xf32> into tensor<2x3x6xf32>
+// CHECK-NOT: linalg.softmax
+// CHECK-NOT: linalg.batch_matmul
+// CHECK: return %[[O]]
+func.func @no_scale(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @float_mask
+// CHECK-DAG: %[[Q:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 3, 4] : tensor<2x3x4xf32> into tensor<1x2x3x4xf32>
+// CHECK: %[[A:.*]] = kv.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> mask(%{{.*}} : tensor<1x2x3x5xf32>) outs(%{{.*}} : tensor<1x2x3x6xf32>) {scale = 5.000000e-01 : f32}
+// CHECK: %[[O:.*]] = tensor.collapse_shape %[[A]] {{\[}}[0, 1], [2], [3]] : tensor<1x2x3x6xf32> into tensor<2x3x6xf32>
+// CHECK-NOT: linalg.softmax
+// CHECK-NOT: linalg.batch_matmul
+// CHECK: return %[[O]]
+func.func @float_mask(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>, %mask: tensor<2x3x5xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%t, %mask : tensor<2x3x5xf32>, tensor<2x3x5xf32>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %sum = arith.addf %x, %y : f32
+    linalg.yield %sum : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @float_mask_lhs
+// CHECK-DAG: %[[Q:.*]] = tensor.expand_shape %{{.*}} {{\[}}[0, 1], [2], [3]] output_shape [1, 2, 3, 4] : tensor<2x3x4xf32> into tensor<1x2x3x4xf32>
+// CHECK: %[[A:.*]] = kv.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> mask(%{{.*}} : tensor<1x2x3x5xf32>) outs(%{{.*}} : tensor<1x2x3x6xf32>) {scale = 5.000000e-01 : f32}
+// CHECK: %[[O:.*]] = tensor.collapse_shape %[[A]] {{\[}}[0, 1], [2], [3]] : tensor<1x2x3x6xf32> into tensor<2x3x6xf32>
+// CHECK-NOT: linalg.softmax
+// CHECK-NOT: linalg.batch_matmul
+// CHECK: return %[[O]]
+func.func @float_mask_lhs(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>, %mask: tensor<2x3x5xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%mask, %t : tensor<2x3x5xf32>, tensor<2x3x5xf32>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %sum = arith.addf %x, %y : f32
+    linalg.yield %sum : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @softmax_wrong_axis
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @softmax_wrong_axis(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(1) ins(%t : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @scale_after_softmax
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @scale_after_softmax(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%t, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @mask_after_softmax
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @mask_after_softmax(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>, %mask: tensor<2x3x5xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%p, %mask : tensor<2x3x5xf32>, tensor<2x3x5xf32>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %sum = arith.addf %x, %y : f32
+    linalg.yield %sum : f32
+  } -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%u, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @mask_before_scale
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @mask_before_scale(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>, %mask: tensor<2x3x5xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x3x5xf32>, tensor<2x3x5xf32>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %sum = arith.addf %x, %y : f32
+    linalg.yield %sum : f32
+  } -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%u : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%t : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @nonzero_accumulator
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @nonzero_accumulator(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 1.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @scale_not_constant
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @scale_not_constant(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %a, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%t : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @wrong_reduction_dim
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @wrong_reduction_dim(%q: tensor<2x3x4xf32>, %k: tensor<4x2x5xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<4x2x5xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [1, 0, 2]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %z2 = arith.constant 0.0 : f32
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%z2 : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
