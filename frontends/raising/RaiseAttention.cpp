@@ -138,6 +138,24 @@ bool matchScores(Value v, Value &query, Value &key, double &scale) {
   return true;
 }
 
+/// Grouped-query K/V spelled as `collapse_shape(broadcast(x, dims = [1]))`
+/// from `[Hkv, S, D]` to `[Hkv * G, S, D]`: query head `h` reads kv head
+/// `h / G`, exactly kv.attention's grouping. Returns `x` and sets `group`.
+Value matchRepeatedHeads(Value v, int64_t &group) {
+  group = 1;
+  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
+  if (!collapse)
+    return v;
+  auto broadcast = collapse.getSrc().getDefiningOp<linalg::BroadcastOp>();
+  SmallVector<ReassociationIndices> expected = {{0, 1}, {2}, {3}};
+  if (!broadcast || collapse.getReassociationIndices() != expected ||
+      broadcast.getDimensions() != ArrayRef<int64_t>{1} ||
+      !isF32Rank3(broadcast.getInput()))
+    return v;
+  group = cast<RankedTensorType>(collapse.getSrc().getType()).getDimSize(1);
+  return broadcast.getInput();
+}
+
 /// Matches `batch_matmul(softmax(scores [+ mask], dim 2), V)` rooted at the
 /// second contraction.
 struct RaiseBatchMatmulAttention : OpRewritePattern<linalg::BatchMatmulOp> {
@@ -164,12 +182,19 @@ struct RaiseBatchMatmulAttention : OpRewritePattern<linalg::BatchMatmulOp> {
         return rewriter.notifyMatchFailure(pv, "scores not recognised");
     }
     Value value = pv.getDpsInputs()[1];
+    // Undo a head repeat of K and V; both must repeat by the same factor.
+    int64_t keyGroup, valueGroup;
+    key = matchRepeatedHeads(key, keyGroup);
+    value = matchRepeatedHeads(value, valueGroup);
+    if (keyGroup != valueGroup)
+      return rewriter.notifyMatchFailure(pv, "K and V repeated differently");
     auto qType = cast<RankedTensorType>(query.getType());
     auto kType = cast<RankedTensorType>(key.getType());
     auto vType = cast<RankedTensorType>(value.getType());
-    // Heads are folded into the batch: K and V carry one head per query head.
-    if (kType.getDimSize(0) != qType.getDimSize(0) ||
-        vType.getDimSize(0) != qType.getDimSize(0) ||
+    // Heads are folded into the batch: K and V carry one head per group of
+    // `keyGroup` query heads.
+    if (kType.getDimSize(0) * keyGroup != qType.getDimSize(0) ||
+        vType.getDimSize(0) * keyGroup != qType.getDimSize(0) ||
         kType.getDimSize(1) != vType.getDimSize(1))
       return rewriter.notifyMatchFailure(pv, "shapes do not line up");
 

@@ -362,3 +362,69 @@ func.func @wrong_reduction_dim(%q: tensor<2x3x4xf32>, %k: tensor<4x2x5xf32>, %v:
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
   return %o : tensor<2x3x6xf32>
 }
+
+// -----
+
+// Grouped-query attention: 2 kv heads repeated to 4 query heads.
+// CHECK-LABEL: func @gqa_broadcast
+// CHECK: kv.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x4x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> outs(%{{.*}} : tensor<1x4x3x6xf32>) {scale = 5.000000e-01 : f32}
+// CHECK-NOT: linalg.broadcast
+// CHECK-NOT: linalg.softmax
+// CHECK: return
+func.func @gqa_broadcast(%q: tensor<4x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<4x3x6xf32> {
+  %kb_e = tensor.empty() : tensor<2x2x5x4xf32>
+  %kb = linalg.broadcast ins(%k : tensor<2x5x4xf32>) outs(%kb_e : tensor<2x2x5x4xf32>) dimensions = [1]
+  %kr = tensor.collapse_shape %kb [[0, 1], [2], [3]] : tensor<2x2x5x4xf32> into tensor<4x5x4xf32>
+  %vb_e = tensor.empty() : tensor<2x2x5x6xf32>
+  %vb = linalg.broadcast ins(%v : tensor<2x5x6xf32>) outs(%vb_e : tensor<2x2x5x6xf32>) dimensions = [1]
+  %vr = tensor.collapse_shape %vb [[0, 1], [2], [3]] : tensor<2x2x5x6xf32> into tensor<4x5x6xf32>
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<4x4x5xf32>
+  %kt = linalg.transpose ins(%kr : tensor<4x5x4xf32>) outs(%kt_e : tensor<4x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<4x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<4x3x5xf32>) -> tensor<4x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x3x4xf32>, tensor<4x4x5xf32>) outs(%s_z : tensor<4x3x5xf32>) -> tensor<4x3x5xf32>
+  %half = arith.constant 0.5 : f32
+  %t_e = tensor.empty() : tensor<4x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x3x5xf32>) outs(%t_e : tensor<4x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %m = arith.mulf %half, %a : f32
+    linalg.yield %m : f32
+  } -> tensor<4x3x5xf32>
+  %p_e = tensor.empty() : tensor<4x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%t : tensor<4x3x5xf32>) outs(%p_e : tensor<4x3x5xf32>) -> tensor<4x3x5xf32>
+  %o_e = tensor.empty() : tensor<4x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<4x3x6xf32>) -> tensor<4x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %vr : tensor<4x3x5xf32>, tensor<4x5x6xf32>) outs(%o_z : tensor<4x3x6xf32>) -> tensor<4x3x6xf32>
+  return %o : tensor<4x3x6xf32>
+}
+
+// -----
+
+// K repeated per group (broadcast along dim 1) but V tiled (broadcast along
+// dim 0): query head h reads V head h % 2, not h / 2.
+// CHECK-LABEL: func @gqa_mismatched_repeat
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @gqa_mismatched_repeat(%q: tensor<4x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<4x3x6xf32> {
+  %kb_e = tensor.empty() : tensor<2x2x5x4xf32>
+  %kb = linalg.broadcast ins(%k : tensor<2x5x4xf32>) outs(%kb_e : tensor<2x2x5x4xf32>) dimensions = [1]
+  %kr = tensor.collapse_shape %kb [[0, 1], [2], [3]] : tensor<2x2x5x4xf32> into tensor<4x5x4xf32>
+  %vb_e = tensor.empty() : tensor<2x2x5x6xf32>
+  %vb = linalg.broadcast ins(%v : tensor<2x5x6xf32>) outs(%vb_e : tensor<2x2x5x6xf32>) dimensions = [0]
+  %vr = tensor.collapse_shape %vb [[0, 1], [2], [3]] : tensor<2x2x5x6xf32> into tensor<4x5x6xf32>
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<4x4x5xf32>
+  %kt = linalg.transpose ins(%kr : tensor<4x5x4xf32>) outs(%kt_e : tensor<4x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<4x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<4x3x5xf32>) -> tensor<4x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x3x4xf32>, tensor<4x4x5xf32>) outs(%s_z : tensor<4x3x5xf32>) -> tensor<4x3x5xf32>
+  %p_e = tensor.empty() : tensor<4x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%s : tensor<4x3x5xf32>) outs(%p_e : tensor<4x3x5xf32>) -> tensor<4x3x5xf32>
+  %o_e = tensor.empty() : tensor<4x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<4x3x6xf32>) -> tensor<4x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %vr : tensor<4x3x5xf32>, tensor<4x5x6xf32>) outs(%o_z : tensor<4x3x6xf32>) -> tensor<4x3x6xf32>
+  return %o : tensor<4x3x6xf32>
+}
