@@ -118,6 +118,28 @@ bool matchAdd(Value v, Value &lhs, Value &rhs) {
   return true;
 }
 
+/// `mask ? x : -inf` elementwise with an i1 mask: sets both operands.
+bool matchBoolMask(Value v, Value &scores, Value &mask) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  auto select = dyn_cast_or_null<arith::SelectOp>(matchElementwise(g, 2));
+  if (!select)
+    return false;
+  APFloat c(0.0f);
+  if (!matchPattern(select.getFalseValue(), m_ConstantFloat(&c)) ||
+      !c.isInfinity() || !c.isNegative())
+    return false;
+  auto cond = dyn_cast<BlockArgument>(select.getCondition());
+  auto taken = dyn_cast<BlockArgument>(select.getTrueValue());
+  Block &body = g.getRegion().front();
+  if (!cond || !taken || cond.getOwner() != &body ||
+      taken.getOwner() != &body || cond.getArgNumber() >= 2 ||
+      taken.getArgNumber() >= 2 || cond == taken)
+    return false;
+  mask = g.getDpsInputs()[cond.getArgNumber()];
+  scores = g.getDpsInputs()[taken.getArgNumber()];
+  return true;
+}
+
 /// Scores `scale * Q K^T` before the mask: sets Q, K and the scale.
 bool matchScores(Value v, Value &query, Value &key, double &scale) {
   scale = 1.0;
@@ -156,8 +178,10 @@ Value matchRepeatedHeads(Value v, int64_t &group) {
   return broadcast.getInput();
 }
 
-/// Matches `batch_matmul(softmax(scores [+ mask], dim 2), V)` rooted at the
-/// second contraction.
+/// Matches `batch_matmul(softmax(scores [+ mask | select(mask, scores,
+/// -inf)], dim 2), V)` rooted at the second contraction. One difference is
+/// accepted: a row whose scores are all -inf gives NaN through
+/// linalg.softmax (0/0) and 0 through kv.attention.
 struct RaiseBatchMatmulAttention : OpRewritePattern<linalg::BatchMatmulOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(linalg::BatchMatmulOp pv,
@@ -171,14 +195,17 @@ struct RaiseBatchMatmulAttention : OpRewritePattern<linalg::BatchMatmulOp> {
     Value query, key, mask;
     double scale = 1.0;
     if (!matchScores(logits, query, key, scale)) {
-      Value lhs, rhs;
-      if (!matchAdd(logits, lhs, rhs))
-        return rewriter.notifyMatchFailure(pv, "scores not recognised");
-      if (matchScores(lhs, query, key, scale))
-        mask = rhs;
-      else if (matchScores(rhs, query, key, scale))
-        mask = lhs;
-      else
+      Value lhs, rhs, scores, boolMask;
+      if (matchAdd(logits, lhs, rhs)) {
+        if (matchScores(lhs, query, key, scale))
+          mask = rhs;
+        else if (matchScores(rhs, query, key, scale))
+          mask = lhs;
+      } else if (matchBoolMask(logits, scores, boolMask) &&
+                 matchScores(scores, query, key, scale)) {
+        mask = boolMask;
+      }
+      if (!mask)
         return rewriter.notifyMatchFailure(pv, "scores not recognised");
     }
     Value value = pv.getDpsInputs()[1];

@@ -428,3 +428,91 @@ func.func @gqa_mismatched_repeat(%q: tensor<4x3x4xf32>, %k: tensor<2x5x4xf32>, %
   %o = linalg.batch_matmul ins(%p, %vr : tensor<4x3x5xf32>, tensor<4x5x6xf32>) outs(%o_z : tensor<4x3x6xf32>) -> tensor<4x3x6xf32>
   return %o : tensor<4x3x6xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @bool_mask
+// CHECK: kv.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> mask(%{{.*}} : tensor<1x2x3x5xi1>) outs(%{{.*}} : tensor<1x2x3x6xf32>) {scale = 1.000000e+00 : f32}
+// CHECK-NOT: linalg.softmax
+// CHECK: return
+func.func @bool_mask(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>, %mask: tensor<2x3x5xi1>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x3x5xf32>, tensor<2x3x5xi1>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%x: f32, %m: i1, %o: f32):
+    %ninf = arith.constant 0xFF800000 : f32
+    %r = arith.select %m, %x, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// Masked where the mask is true: not kv.attention's convention.
+// CHECK-LABEL: func @bool_mask_inverted
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @bool_mask_inverted(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>, %mask: tensor<2x3x5xi1>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x3x5xf32>, tensor<2x3x5xi1>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%x: f32, %m: i1, %o: f32):
+    %ninf = arith.constant 0xFF800000 : f32
+    %r = arith.select %m, %ninf, %x : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// Masked scores replaced by a finite value still get softmax weight.
+// CHECK-LABEL: func @bool_mask_finite_fill
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @bool_mask_finite_fill(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>, %mask: tensor<2x3x5xi1>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x3x5xf32>, tensor<2x3x5xi1>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%x: f32, %m: i1, %o: f32):
+    %big = arith.constant -1.0e+30 : f32
+    %r = arith.select %m, %x, %big : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
