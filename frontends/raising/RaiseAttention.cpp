@@ -13,6 +13,7 @@
 #include "frontends/raising/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -140,9 +141,56 @@ bool matchBoolMask(Value v, Value &scores, Value &mask) {
   return true;
 }
 
+/// `c * tanh(x / c)` in one elementwise generic with a constant `c > 0`:
+/// sets `input` and the cap.
+bool matchSoftcap(Value v, Value &input, double &cap) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops())
+    return false;
+  for (AffineMap map : g.getIndexingMapsArray())
+    if (!map.isIdentity())
+      return false;
+  Block &body = g.getRegion().front();
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  auto mul = yield.getOperand(0).getDefiningOp<arith::MulFOp>();
+  if (!mul)
+    return false;
+  math::TanhOp tanh = mul.getLhs().getDefiningOp<math::TanhOp>();
+  Value outer = mul.getRhs();
+  if (!tanh) {
+    tanh = mul.getRhs().getDefiningOp<math::TanhOp>();
+    outer = mul.getLhs();
+  }
+  if (!tanh)
+    return false;
+  auto div = tanh.getOperand().getDefiningOp<arith::DivFOp>();
+  APFloat outerCap(0.0f), innerCap(0.0f);
+  if (!div || div.getLhs() != body.getArgument(0) ||
+      !matchPattern(outer, m_ConstantFloat(&outerCap)) ||
+      !matchPattern(div.getRhs(), m_ConstantFloat(&innerCap)) ||
+      outerCap.compare(innerCap) != APFloat::cmpEqual ||
+      !outerCap.isNormal() || outerCap.isNegative())
+    return false;
+  // The formula and at most two constants.
+  if (body.getOperations().size() > 6)
+    return false;
+  cap = outerCap.convertToDouble();
+  input = g.getDpsInputs()[0];
+  return true;
+}
+
 /// Scores `scale * Q K^T` before the mask: sets Q, K and the scale.
-bool matchScores(Value v, Value &query, Value &key, double &scale) {
+bool matchScores(Value v, Value &query, Value &key, double &scale,
+                 std::optional<double> &softcap) {
   scale = 1.0;
+  softcap.reset();
+  Value capInput;
+  double cap;
+  if (matchSoftcap(v, capInput, cap)) {
+    softcap = cap;
+    v = capInput;
+  }
   Value unscaled = v;
   Value scaledInput;
   if (matchScale(v, scaledInput, scale))
@@ -194,15 +242,16 @@ struct RaiseBatchMatmulAttention : OpRewritePattern<linalg::BatchMatmulOp> {
     Value logits = softmax.getInput();
     Value query, key, mask;
     double scale = 1.0;
-    if (!matchScores(logits, query, key, scale)) {
+    std::optional<double> softcap;
+    if (!matchScores(logits, query, key, scale, softcap)) {
       Value lhs, rhs, scores, boolMask;
       if (matchAdd(logits, lhs, rhs)) {
-        if (matchScores(lhs, query, key, scale))
+        if (matchScores(lhs, query, key, scale, softcap))
           mask = rhs;
-        else if (matchScores(rhs, query, key, scale))
+        else if (matchScores(rhs, query, key, scale, softcap))
           mask = lhs;
       } else if (matchBoolMask(logits, scores, boolMask) &&
-                 matchScores(scores, query, key, scale)) {
+                 matchScores(scores, query, key, scale, softcap)) {
         mask = boolMask;
       }
       if (!mask)
@@ -244,7 +293,9 @@ struct RaiseBatchMatmulAttention : OpRewritePattern<linalg::BatchMatmulOp> {
     auto attention = kv::AttentionOp::create(
         rewriter, loc, TypeRange{outType}, q4, k4, v4, mask4, Value(), Value(),
         init, rewriter.getF32FloatAttr(static_cast<float>(scale)),
-        FloatAttr(), /*causal=*/false);
+        softcap ? rewriter.getF32FloatAttr(static_cast<float>(*softcap))
+                : FloatAttr(),
+        /*causal=*/false);
     Value out = tensor::CollapseShapeOp::create(
         rewriter, loc, pv->getResult(0).getType(), attention->getResult(0),
         reassoc);

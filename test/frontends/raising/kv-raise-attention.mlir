@@ -516,3 +516,82 @@ func.func @bool_mask_finite_fill(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
   return %o : tensor<2x3x6xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @softcap
+// CHECK: kv.attention {{.*}} {scale = 2.500000e-01 : f32, softcap = 5.000000e+01 : f32}
+// CHECK-NOT: math.tanh
+// CHECK-NOT: linalg.softmax
+// CHECK: return
+func.func @softcap(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.25 : f32
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%t : tensor<2x3x5xf32>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c1 = arith.constant 50.0 : f32
+    %c2 = arith.constant 50.0 : f32
+    %d = arith.divf %a, %c2 : f32
+    %h = math.tanh %d : f32
+    %r = arith.mulf %c1, %h : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// c1 * tanh(s / c2) with c1 != c2 is not a soft-cap.
+// CHECK-LABEL: func @softcap_mismatched_constants
+// CHECK-NOT: kv.attention
+// CHECK: linalg.softmax
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @softcap_mismatched_constants(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.25 : f32
+    %m = arith.mulf %a, %c : f32
+    linalg.yield %m : f32
+  } -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%t : tensor<2x3x5xf32>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c1 = arith.constant 50.0 : f32
+    %c2 = arith.constant 30.0 : f32
+    %d = arith.divf %a, %c2 : f32
+    %h = math.tanh %d : f32
+    %r = arith.mulf %c1, %h : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
