@@ -208,6 +208,109 @@ bool matchScores(Value v, Value &query, Value &key, double &scale,
   return true;
 }
 
+/// The yielded op of a generic over `[N, S, T]` whose input maps are given
+/// (`true`: identity, `false`: the row map dropping the last dim) and whose
+/// init is `rowInit` shaped (row map) or identity; nullptr otherwise.
+Operation *matchRowGeneric(linalg::GenericOp g, ArrayRef<bool> inputIsFull,
+                           bool reduces) {
+  if (!g || g.getNumDpsInputs() != inputIsFull.size() ||
+      g.getNumDpsInits() != 1 || g.getNumLoops() != 3)
+    return nullptr;
+  MLIRContext *ctx = g.getContext();
+  AffineMap full = AffineMap::getMultiDimIdentityMap(3, ctx);
+  AffineMap row = AffineMap::get(
+      3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  for (auto [i, isFull] : llvm::enumerate(inputIsFull))
+    if (maps[i] != (isFull ? full : row))
+      return nullptr;
+  if (maps.back() != (reduces ? row : full))
+    return nullptr;
+  auto iters = g.getIteratorTypesArray();
+  if (iters[0] != utils::IteratorType::parallel ||
+      iters[1] != utils::IteratorType::parallel ||
+      iters[2] != (reduces ? utils::IteratorType::reduction
+                           : utils::IteratorType::parallel))
+    return nullptr;
+  Block &body = g.getRegion().front();
+  Operation *op = body.getTerminator()->getOperand(0).getDefiningOp();
+  if (!op || op->getBlock() != &body)
+    return nullptr;
+  return op;
+}
+
+bool isArg(Value v, linalg::GenericOp g, unsigned i) {
+  return v == g.getRegion().front().getArgument(i);
+}
+
+/// A row reduction `acc = op(x, acc)` from a fill of a constant: returns x.
+template <typename... Ops>
+Value matchRowReduce(Value v, llvm::function_ref<bool(APFloat)> initOk) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  Operation *op = matchRowGeneric(g, {true}, /*reduces=*/true);
+  if (!op || !isa<Ops...>(op) || op->getNumOperands() != 2)
+    return nullptr;
+  if (!((isArg(op->getOperand(0), g, 0) && isArg(op->getOperand(1), g, 1)) ||
+        (isArg(op->getOperand(0), g, 1) && isArg(op->getOperand(1), g, 0))))
+    return nullptr;
+  auto fill = g.getDpsInits()[0].getDefiningOp<linalg::FillOp>();
+  APFloat init(0.0f);
+  if (!fill || !matchPattern(fill.getInputs()[0], m_ConstantFloat(&init)) ||
+      !initOk(init))
+    return nullptr;
+  return g.getDpsInputs()[0];
+}
+
+/// Softmax over the last axis spelled out: `e = exp(x - max(x))`,
+/// `e / sum(e)`. The max subtraction is required: without it the original
+/// overflows to inf/NaN where kv.attention does not, so it is left alone.
+/// Returns x.
+Value matchDecomposedSoftmax(Value v) {
+  auto div = v.getDefiningOp<linalg::GenericOp>();
+  Operation *divOp = matchRowGeneric(div, {true, false}, false);
+  if (!divOp || !isa<arith::DivFOp>(divOp) ||
+      !isArg(divOp->getOperand(0), div, 0) ||
+      !isArg(divOp->getOperand(1), div, 1))
+    return nullptr;
+  Value exps = div.getDpsInputs()[0];
+  Value summed = matchRowReduce<arith::AddFOp>(
+      div.getDpsInputs()[1], [](APFloat c) { return c.isPosZero(); });
+  if (summed != exps)
+    return nullptr;
+  // exp(x - m) in one generic, or a subtraction followed by exp.
+  auto expGen = exps.getDefiningOp<linalg::GenericOp>();
+  linalg::GenericOp subGen;
+  Operation *expOp = matchRowGeneric(expGen, {true, false}, false);
+  if (expOp && isa<math::ExpOp>(expOp)) {
+    subGen = expGen;
+  } else {
+    expOp = matchRowGeneric(expGen, {true}, false);
+    if (!expOp || !isa<math::ExpOp>(expOp) ||
+        !isArg(expOp->getOperand(0), expGen, 0))
+      return nullptr;
+    subGen = expGen.getDpsInputs()[0].getDefiningOp<linalg::GenericOp>();
+    Operation *sub = matchRowGeneric(subGen, {true, false}, false);
+    if (!sub || !isa<arith::SubFOp>(sub) ||
+        !isArg(sub->getOperand(0), subGen, 0) ||
+        !isArg(sub->getOperand(1), subGen, 1))
+      return nullptr;
+    expOp = nullptr;
+  }
+  if (expOp) {
+    auto sub = expOp->getOperand(0).getDefiningOp<arith::SubFOp>();
+    if (!sub || !isArg(sub.getLhs(), subGen, 0) ||
+        !isArg(sub.getRhs(), subGen, 1))
+      return nullptr;
+  }
+  Value x = subGen.getDpsInputs()[0];
+  Value maxed = matchRowReduce<arith::MaximumFOp, arith::MaxNumFOp>(
+      subGen.getDpsInputs()[1],
+      [](APFloat c) { return c.isInfinity() && c.isNegative(); });
+  if (maxed != x)
+    return nullptr;
+  return x;
+}
+
 /// Grouped-query K/V spelled as `collapse_shape(broadcast(x, dims = [1]))`
 /// from `[Hkv, S, D]` to `[Hkv * G, S, D]`: query head `h` reads kv head
 /// `h / G`, exactly kv.attention's grouping. Returns `x` and sets `group`.
@@ -236,10 +339,14 @@ struct RaiseBatchMatmulAttention : OpRewritePattern<linalg::BatchMatmulOp> {
                                 PatternRewriter &rewriter) const override {
     if (matchPlainBatchMatmul(pv->getResult(0)) != pv)
       return rewriter.notifyMatchFailure(pv, "not a plain f32 batch_matmul");
+    Value logits;
     auto softmax = pv.getDpsInputs()[0].getDefiningOp<linalg::SoftmaxOp>();
-    if (!softmax || softmax.getDimension() != 2)
+    if (softmax && softmax.getDimension() == 2)
+      logits = softmax.getInput();
+    else
+      logits = matchDecomposedSoftmax(pv.getDpsInputs()[0]);
+    if (!logits)
       return rewriter.notifyMatchFailure(pv, "not softmax over the key axis");
-    Value logits = softmax.getInput();
     Value query, key, mask;
     double scale = 1.0;
     std::optional<double> softcap;

@@ -595,3 +595,199 @@ func.func @softcap_mismatched_constants(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4x
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
   return %o : tensor<2x3x6xf32>
 }
+
+// -----
+
+// Softmax spelled out: max-reduce, exp(x - max), sum-reduce, divide.
+// CHECK-LABEL: func @decomposed_softmax
+// CHECK: kv.attention {{.*}} {scale = 1.000000e+00 : f32}
+// CHECK-NOT: math.exp
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @decomposed_softmax(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %mx_i = arith.constant 0xFF800000 : f32
+  %mx_e = tensor.empty() : tensor<2x3xf32>
+  %mx_f = linalg.fill ins(%mx_i : f32) outs(%mx_e : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %mx = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%s : tensor<2x3x5xf32>) outs(%mx_f : tensor<2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3xf32>
+  %ex_e = tensor.empty() : tensor<2x3x5xf32>
+  %ex = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mx : tensor<2x3x5xf32>, tensor<2x3xf32>) outs(%ex_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    linalg.yield %e : f32
+  } -> tensor<2x3x5xf32>
+  %sm_i = arith.constant 0.0 : f32
+  %sm_e = tensor.empty() : tensor<2x3xf32>
+  %sm_f = linalg.fill ins(%sm_i : f32) outs(%sm_e : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ex : tensor<2x3x5xf32>) outs(%sm_f : tensor<2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ex, %sm : tensor<2x3x5xf32>, tensor<2x3xf32>) outs(%p_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.divf %a, %b : f32
+    linalg.yield %d : f32
+  } -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func @decomposed_softmax_split
+// CHECK: kv.attention {{.*}} {scale = 1.000000e+00 : f32}
+// CHECK-NOT: math.exp
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @decomposed_softmax_split(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %mx_i = arith.constant 0xFF800000 : f32
+  %mx_e = tensor.empty() : tensor<2x3xf32>
+  %mx_f = linalg.fill ins(%mx_i : f32) outs(%mx_e : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %mx = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%s : tensor<2x3x5xf32>) outs(%mx_f : tensor<2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3xf32>
+  %sb_e = tensor.empty() : tensor<2x3x5xf32>
+  %sb = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mx : tensor<2x3x5xf32>, tensor<2x3xf32>) outs(%sb_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    linalg.yield %d : f32
+  } -> tensor<2x3x5xf32>
+  %ex_e = tensor.empty() : tensor<2x3x5xf32>
+  %ex = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sb : tensor<2x3x5xf32>) outs(%ex_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %e = math.exp %a : f32
+    linalg.yield %e : f32
+  } -> tensor<2x3x5xf32>
+  %sm_i = arith.constant 0.0 : f32
+  %sm_e = tensor.empty() : tensor<2x3xf32>
+  %sm_f = linalg.fill ins(%sm_i : f32) outs(%sm_e : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ex : tensor<2x3x5xf32>) outs(%sm_f : tensor<2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ex, %sm : tensor<2x3x5xf32>, tensor<2x3xf32>) outs(%p_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.divf %a, %b : f32
+    linalg.yield %d : f32
+  } -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// exp(x) / sum(exp(x)) equals softmax over the reals but overflows where
+// kv.attention does not; it is deliberately left alone.
+// CHECK-LABEL: func @decomposed_softmax_no_max
+// CHECK-NOT: kv.attention
+// CHECK: math.exp
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @decomposed_softmax_no_max(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %ex_e = tensor.empty() : tensor<2x3x5xf32>
+  %ex = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%ex_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %e = math.exp %a : f32
+    linalg.yield %e : f32
+  } -> tensor<2x3x5xf32>
+  %sm_i = arith.constant 0.0 : f32
+  %sm_e = tensor.empty() : tensor<2x3xf32>
+  %sm_f = linalg.fill ins(%sm_i : f32) outs(%sm_e : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%ex : tensor<2x3x5xf32>) outs(%sm_f : tensor<2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ex, %sm : tensor<2x3x5xf32>, tensor<2x3xf32>) outs(%p_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.divf %a, %b : f32
+    linalg.yield %d : f32
+  } -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// The sum runs over the query axis: not a softmax over keys.
+// CHECK-LABEL: func @decomposed_wrong_reduction_dim
+// CHECK-NOT: kv.attention
+// CHECK: math.exp
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @decomposed_wrong_reduction_dim(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %mx_i = arith.constant 0xFF800000 : f32
+  %mx_e = tensor.empty() : tensor<2x3xf32>
+  %mx_f = linalg.fill ins(%mx_i : f32) outs(%mx_e : tensor<2x3xf32>) -> tensor<2x3xf32>
+  %mx = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>], iterator_types = ["parallel", "parallel", "reduction"]} ins(%s : tensor<2x3x5xf32>) outs(%mx_f : tensor<2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3xf32>
+  %ex_e = tensor.empty() : tensor<2x3x5xf32>
+  %ex = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mx : tensor<2x3x5xf32>, tensor<2x3xf32>) outs(%ex_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    linalg.yield %e : f32
+  } -> tensor<2x3x5xf32>
+  %sm_i = arith.constant 0.0 : f32
+  %sm_e = tensor.empty() : tensor<2x5xf32>
+  %sm_f = linalg.fill ins(%sm_i : f32) outs(%sm_e : tensor<2x5xf32>) -> tensor<2x5xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d2)>], iterator_types = ["parallel", "reduction", "parallel"]} ins(%ex : tensor<2x3x5xf32>) outs(%sm_f : tensor<2x5xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%ex, %sm : tensor<2x3x5xf32>, tensor<2x5xf32>) outs(%p_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.divf %a, %b : f32
+    linalg.yield %d : f32
+  } -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
