@@ -791,3 +791,38 @@ func.func @decomposed_wrong_reduction_dim(%q: tensor<2x3x4xf32>, %k: tensor<2x5x
   %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
   return %o : tensor<2x3x6xf32>
 }
+
+// -----
+
+// A decode step over the concatenation of cached and new K/V: attention runs
+// over the concatenated tensors, with the mask kept explicit.
+// CHECK-LABEL: func @concat_cache
+// CHECK-DAG: %[[K:.*]] = tensor.concat dim(1) %{{.*}}, %{{.*}} : (tensor<2x4x4xf32>, tensor<2x1x4xf32>) -> tensor<2x5x4xf32>
+// CHECK-DAG: %[[V:.*]] = tensor.concat dim(1) %{{.*}}, %{{.*}} : (tensor<2x4x6xf32>, tensor<2x1x6xf32>) -> tensor<2x5x6xf32>
+// CHECK-DAG: %[[K4:.*]] = tensor.expand_shape %[[K]]
+// CHECK-DAG: %[[V4:.*]] = tensor.expand_shape %[[V]]
+// CHECK: kv.attention %{{.*}}, %[[K4]], %[[V4]] : tensor<1x2x1x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> mask(%{{.*}} : tensor<1x2x1x5xf32>)
+// CHECK-NOT: linalg.softmax
+// CHECK: return
+func.func @concat_cache(%q: tensor<2x1x4xf32>, %k_past: tensor<2x4x4xf32>, %v_past: tensor<2x4x6xf32>, %k_new: tensor<2x1x4xf32>, %v_new: tensor<2x1x6xf32>, %mask: tensor<2x1x5xf32>) -> (tensor<2x1x6xf32>, tensor<2x5x4xf32>, tensor<2x5x6xf32>) {
+  %k = tensor.concat dim(1) %k_past, %k_new : (tensor<2x4x4xf32>, tensor<2x1x4xf32>) -> tensor<2x5x4xf32>
+  %v = tensor.concat dim(1) %v_past, %v_new : (tensor<2x4x6xf32>, tensor<2x1x6xf32>) -> tensor<2x5x6xf32>
+  %zero = arith.constant 0.0 : f32
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x1x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x1x5xf32>) -> tensor<2x1x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x1x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x1x5xf32>) -> tensor<2x1x5xf32>
+  %u_e = tensor.empty() : tensor<2x1x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s, %mask : tensor<2x1x5xf32>, tensor<2x1x5xf32>) outs(%u_e : tensor<2x1x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %o: f32):
+    %sum = arith.addf %x, %y : f32
+    linalg.yield %sum : f32
+  } -> tensor<2x1x5xf32>
+  %p_e = tensor.empty() : tensor<2x1x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x1x5xf32>) outs(%p_e : tensor<2x1x5xf32>) -> tensor<2x1x5xf32>
+  %o_e = tensor.empty() : tensor<2x1x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x1x6xf32>) -> tensor<2x1x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x1x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x1x6xf32>) -> tensor<2x1x6xf32>
+  return %o, %k, %v : tensor<2x1x6xf32>, tensor<2x5x4xf32>, tensor<2x5x6xf32>
+}
