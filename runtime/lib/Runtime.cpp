@@ -706,6 +706,11 @@ kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
       if (it == c->seqs.end())
         return fail(KVFUSE_ERR_NOT_FOUND, "no sequence %lld in the cache",
                     (long long)seq_ids[i]);
+      if (c != caches[0] &&
+          it->second.length != caches[0]->seqs[seq_ids[i]].length)
+        return fail(KVFUSE_ERR_INVALID_ARGUMENT,
+                    "sequence %lld has different lengths in the bound caches",
+                    (long long)seq_ids[i]);
       int64_t newLen = it->second.length + step;
       if (newLen > c->spec.capacity)
         return fail(KVFUSE_ERR_CACHE_FULL,

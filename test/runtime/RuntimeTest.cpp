@@ -119,7 +119,8 @@ TEST(Manifest, RejectsCorrupt) {
        "line 8: entry 'decode' declares 4 args, lists 3"},
       {"too many args", replace(g, "args=3", "args=2"), C,
        "line 7: more arguments"},
-      {"arg order", replace(g, "arg 1 ", "arg 2 "), C, "line 6: argument index"},
+      {"arg order", replace(g, "arg 1 ", "arg 2 "), C,
+       "line 6: argument index"},
       {"dtype", replace(g, "dtype=f32 shape=1x12", "dtype=f64 shape=1x12"), C,
        "line 5: unknown dtype 'f64'"},
       {"shape", replace(g, "shape=1x12x1x64 role=input", "shape=1xx64 "
@@ -207,6 +208,11 @@ TEST(Load, ProbeArtifactAndErrors) {
   std::string dir3 = makeArtifactDir("kvfuse-manifest 1\nabi 1\n");
   EXPECT_EQ(kvfuse_artifact_load(dir3.c_str(), &a),
             KVFUSE_ERR_CORRUPT_MANIFEST);
+  for (const std::string &d : {dir, dir2, dir3}) {
+    unlink((d + "/manifest.txt").c_str());
+    unlink((d + "/model.so").c_str());
+    rmdir(d.c_str());
+  }
 }
 
 kvfuse_cache_spec pagedSpec() {
