@@ -1,5 +1,61 @@
-//===- Pipelines.cpp - Named kvfuse pipelines -----------------------------===//
+//===- Pipelines.cpp - named kv lowering pipelines ------------------------===//
 
 #include "lowering/Pipelines.h"
+#include "lowering/Passes.h"
 
-void mlir::kv::registerPipelines() {}
+#include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
+#include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
+#include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::kv::buildCpuPipeline(OpPassManager &pm,
+                                const CpuPipelineOptions &options) {
+  pm.addPass(createCanonicalizerPass());
+
+  // Tensors to buffers; function results become trailing out-parameters,
+  // which is the order the manifest lists them in.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  bufferization::buildBufferDeallocationPipeline(pm);
+
+  // kv ops and linalg to loops.
+  LowerToLoopsPassOptions loops;
+  loops.keyBlock = options.keyBlock;
+  pm.addNestedPass<func::FuncOp>(createLowerToLoopsPass(loops));
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createCpuEmitEntryPointsPass());
+
+  // Loops to LLVM.
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addPass(createCpuToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+  pm.addPass(createCanonicalizerPass());
+}
+
+void mlir::kv::registerPipelines() {
+  PassPipelineRegistration<CpuPipelineOptions>(
+      "kv-cpu-pipeline",
+      "Lower kv IR on tensors to LLVM dialect for x86-64 with kvfuse_entry_* "
+      "entry points",
+      buildCpuPipeline);
+}

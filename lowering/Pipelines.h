@@ -1,13 +1,33 @@
-//===- Pipelines.h - Named kvfuse pipelines ---------------------*- C++ -*-===//
+//===- Pipelines.h - named kv lowering pipelines ----------------*- C++ -*-===//
 
 #ifndef KVFUSE_LOWERING_PIPELINES_H
 #define KVFUSE_LOWERING_PIPELINES_H
 
+#include "mlir/Pass/PassOptions.h"
+
+#include <cstdint>
+
 namespace mlir {
 class OpPassManager;
 namespace kv {
-/// Registers every named pipeline with the pass registry.
+
+/// Options of `kv-cpu-pipeline`.
+struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
+  PassOptions::Option<int64_t> keyBlock{
+      *this, "key-block",
+      llvm::cl::desc("Keys per online-softmax block in attention loops"),
+      llvm::cl::init(64)};
+};
+
+/// kv IR on tensors (plus the upstream tensor/linalg ops the front ends
+/// emit) to LLVM dialect for x86-64, with one `kvfuse_entry_<name>` per
+/// public function: bufferize (results become trailing out-parameters),
+/// lower kv ops and linalg to loops, emit entry points, convert to LLVM.
+void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
+
+/// Registers `kv-cpu-pipeline`.
 void registerPipelines();
+
 } // namespace kv
 } // namespace mlir
 

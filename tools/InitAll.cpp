@@ -5,6 +5,7 @@
 #include "dialects/kv/KvDialect.h"
 #include "dialects/kv/KvOps.h"
 #include "frontends/raising/Passes.h"
+#include "lowering/Passes.h"
 #include "lowering/Pipelines.h"
 #include "passes/Passes.h"
 
@@ -90,6 +91,7 @@ void kvfuse::registerAllExtensions(mlir::DialectRegistry &registry) {
 void kvfuse::registerKvPasses() {
   mlir::kv::registerKvPasses();
   mlir::kv::registerKvRaisingPasses();
+  mlir::kv::registerKvLoweringPasses();
 }
 
 void kvfuse::registerAllPasses() {

@@ -1,0 +1,63 @@
+//===- Passes.td - kv lowering passes ---------------------*- tablegen -*-===//
+//
+// Passes that take the kv dialect out of itself: target-neutral loops
+// (lowering/common) and the CPU back end (lowering/cpu).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef KVFUSE_LOWERING_PASSES_TD
+#define KVFUSE_LOWERING_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerToLoopsPass
+    : InterfacePass<"kv-lower-to-loops", "mlir::FunctionOpInterface"> {
+  let summary = "Lower kv ops on memrefs to scf loops";
+  let description = [{
+    Rewrites every kv op in its memref (bufferized) form as target-neutral
+    loops over scf, memref, arith and math. Attention ops become one loop
+    nest over (batch, query head, query row) that visits only the key range
+    the causal, window and length bounds leave open, in blocks of
+    `key-block` keys, with an online softmax (running max and sum, one
+    rescale of the accumulator per block). Caches are read and written
+    through `kv.cache_view`: the page pool and page table behind the handle.
+    Scratch rows live in stack buffers allocated once per function.
+  }];
+  let options = [
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",
+           "Keys whose scores are computed before one softmax rescale">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
+def CpuEmitEntryPointsPass : Pass<"kv-cpu-emit-entry-points", "mlir::ModuleOp"> {
+  let summary = "Wrap public functions in kvfuse_entry_<name>(void **args)";
+  let description = [{
+    For every public function with a body (memref arguments of static shape
+    and identity layout, `!kv.cache` arguments, no results: run
+    `buffer-results-to-out-params` first), emits the entry point of the
+    runtime's calling convention (runtime/include/kvfuse/abi.h):
+    `void kvfuse_entry_<name>(void **args)`, where `args[i]` is the address
+    of the first element of a tensor argument or of a `kvfuse_cache_desc`.
+    The wrapped function becomes internal so that LLVM may inline it.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect",
+                           "::mlir::func::FuncDialect"];
+}
+
+def CpuToLLVMPass : Pass<"kv-cpu-to-llvm", "mlir::ModuleOp"> {
+  let summary = "Convert loops, memrefs and cache handles to the LLVM dialect";
+  let description = [{
+    The CPU back end's final conversion: func, arith, math, cf, memref,
+    index, ub and vector ops to the LLVM dialect, `!kv.cache` handles to
+    pointers to `kvfuse_cache_desc`, and `kv.cache_view` to loads of the
+    descriptor's pools and page table. `math.tanh` is expanded first (LLVM
+    has no x86 lowering for it without libm).
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
+#endif // KVFUSE_LOWERING_PASSES_TD
