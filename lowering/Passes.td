@@ -22,6 +22,7 @@ def LowerToLoopsPass
     rescale of the accumulator per block). Caches are read and written
     through `kv.cache_view`: the page pool and page table behind the handle.
     Scratch rows live in stack buffers allocated once per function.
+    `memref.copy` becomes loops too, so artifacts need no runtime library.
   }];
   let options = [
     Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",

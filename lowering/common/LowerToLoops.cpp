@@ -674,6 +674,35 @@ void LowerKvOp<MergeOp>::lower(MergeOp op, PatternRewriter &rewriter) const {
   });
 }
 
+/// memref.copy as a loop nest: the LLVM lowering of a copy between strided
+/// memrefs calls MLIR's C runner library, which artifacts do not link.
+struct CopyToLoops : OpRewritePattern<memref::CopyOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(memref::CopyOp op,
+                                PatternRewriter &rewriter) const override {
+    auto type = dyn_cast<MemRefType>(op.getSource().getType());
+    if (!type || !isa<MemRefType>(op.getTarget().getType()))
+      return rewriter.notifyMatchFailure(op, "unranked copy");
+    Emitter e{rewriter, op.getLoc()};
+    SmallVector<Value> indices;
+    Value c0 = e.index(0), c1 = e.index(1);
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      Value size = type.isDynamicDim(d)
+                       ? memref::DimOp::create(rewriter, e.loc, op.getSource(),
+                                               d)
+                             .getResult()
+                       : e.index(type.getDimSize(d));
+      auto loop = scf::ForOp::create(rewriter, e.loc, c0, size, c1);
+      rewriter.setInsertionPointToStart(loop.getBody());
+      indices.push_back(loop.getInductionVar());
+    }
+    Value x = memref::LoadOp::create(rewriter, e.loc, op.getSource(), indices);
+    memref::StoreOp::create(rewriter, e.loc, x, op.getTarget(), indices);
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 struct LowerToLoopsPass
     : kv::impl::LowerToLoopsPassBase<LowerToLoopsPass> {
   using Base::Base;
@@ -707,4 +736,5 @@ void mlir::kv::populateKvToLoopsPatterns(RewritePatternSet &patterns,
   patterns.add<LowerKvOp<AttentionOp>, LowerKvOp<PartialAttentionOp>,
                LowerKvOp<CacheAttentionOp>, LowerKvOp<AppendOp>,
                LowerKvOp<LoadOp>, LowerKvOp<MergeOp>>(ctx, keyBlock);
+  patterns.add<CopyToLoops>(ctx);
 }
