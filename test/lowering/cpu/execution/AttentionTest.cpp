@@ -1,0 +1,508 @@
+//===- AttentionTest.cpp - kv.attention compiled and run on the CPU -------===//
+//
+// Each case is one func.func around kv.attention on explicit tensors; a test
+// puts its cases into one module (one kvfuse-compile call), then runs every
+// entry with fresh random inputs and NaN-poisoned outputs and compares with
+// kvfuse::ref::attention in float64. Covers every mask kind and rank,
+// causal offsets (static and per sequence), windows, softcap, scale,
+// kv_lens, fully masked rows, GQA group sizes, head dims, value dims,
+// untiled lengths and f16/bf16 tensors.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Harness.h"
+
+#include <cmath>
+#include <limits>
+
+using namespace kvfuse::exec;
+
+namespace {
+
+enum class MaskKind { None, Bool, Float };
+
+/// One kv.attention problem: shapes, attributes, optional operands.
+struct AttnCase {
+  std::string name;
+  int64_t batch = 1, qHeads = 4, kvHeads = 2, qLen = 7, kvLen = 67;
+  int64_t headDim = 64, valueDim = 0; // 0: same as headDim
+  kvfuse_dtype dtype = KVFUSE_F32;
+  MaskKind mask = MaskKind::None;
+  /// Rank 2-4, right-aligned against [B, Hq, Sq, Skv]; each dim 1 or full.
+  std::vector<int64_t> maskShape;
+  /// Forces one mask row (the first) to be all false / all -inf.
+  bool maskFullRow = false;
+  bool causal = false;
+  int64_t causalOffset = 0;
+  std::vector<int32_t> offsets; // non-empty: the `offsets` operand
+  std::vector<int32_t> kvLens;  // non-empty: the `kv_lens` operand
+  int64_t windowLeft = -1, windowRight = -1;
+  float scale = std::numeric_limits<float>::quiet_NaN();
+  float softcap = 0.0f;
+  /// The case has fully masked rows (checked to be exactly 0).
+  bool expectMasked = false;
+
+  int64_t dv() const { return valueDim ? valueDim : headDim; }
+  std::vector<int64_t> qShape() const { return {batch, qHeads, qLen, headDim}; }
+  std::vector<int64_t> kShape() const {
+    return {batch, kvHeads, kvLen, headDim};
+  }
+  std::vector<int64_t> vShape() const { return {batch, kvHeads, kvLen, dv()}; }
+  std::vector<int64_t> oShape() const { return {batch, qHeads, qLen, dv()}; }
+  kvfuse_dtype maskDtype() const {
+    return mask == MaskKind::Bool ? KVFUSE_I1 : KVFUSE_F32;
+  }
+};
+
+/// The func.func of a case: args q, k, v [, mask] [, kv_lens] [, offsets].
+std::string attentionFunc(const AttnCase &c) {
+  std::string tq = tensorType(c.qShape(), c.dtype);
+  std::string tk = tensorType(c.kShape(), c.dtype);
+  std::string tv = tensorType(c.vShape(), c.dtype);
+  std::string to = tensorType(c.oShape(), c.dtype);
+  std::string tb = tensorType({c.batch}, KVFUSE_I32);
+  std::string tm =
+      c.mask == MaskKind::None ? "" : tensorType(c.maskShape, c.maskDtype());
+  std::string s = "func.func @" + c.name + "(%q: " + tq +
+                  " {kv.name = \"q\"}, %k: " + tk +
+                  " {kv.name = \"k\"}, %v: " + tv + " {kv.name = \"v\"}";
+  if (c.mask != MaskKind::None)
+    s += ", %mask: " + tm + " {kv.name = \"mask\"}";
+  if (!c.kvLens.empty())
+    s += ", %lens: " + tb + " {kv.name = \"kv_lens\"}";
+  if (!c.offsets.empty())
+    s += ", %offs: " + tb + " {kv.name = \"offsets\"}";
+  s += ") -> " + to + " {\n";
+  s += "  %init = tensor.empty() : " + to + "\n";
+  s += "  %o = kv.attention %q, %k, %v : " + tq + ", " + tk + ", " + tv;
+  if (c.mask != MaskKind::None)
+    s += " mask(%mask : " + tm + ")";
+  if (!c.kvLens.empty())
+    s += " kv_lens(%lens : " + tb + ")";
+  if (!c.offsets.empty())
+    s += " offsets(%offs : " + tb + ")";
+  s += " outs(%init : " + to + ")";
+  std::vector<std::string> attrs;
+  if (c.causal)
+    attrs.push_back("causal");
+  if (c.causalOffset != 0)
+    attrs.push_back("causal_offset = " + std::to_string(c.causalOffset) +
+                    " : i64");
+  if (c.windowLeft != -1)
+    attrs.push_back("window_left = " + std::to_string(c.windowLeft) + " : i64");
+  if (c.windowRight != -1)
+    attrs.push_back("window_right = " + std::to_string(c.windowRight) +
+                    " : i64");
+  if (!std::isnan(c.scale))
+    attrs.push_back("scale = " + f32Attr(c.scale));
+  if (c.softcap != 0.0f)
+    attrs.push_back("softcap = " + f32Attr(c.softcap));
+  if (!attrs.empty()) {
+    s += " {";
+    for (size_t i = 0; i < attrs.size(); ++i)
+      s += (i ? ", " : "") + attrs[i];
+    s += "}";
+  }
+  s += " -> " + to + "\n  return %o : " + to + "\n}\n\n";
+  return s;
+}
+
+std::string moduleOf(const std::vector<AttnCase> &cases) {
+  std::string m;
+  for (const AttnCase &c : cases)
+    m += attentionFunc(c);
+  return m;
+}
+
+/// A random mask in the case's (right-aligned) shape: bool true with
+/// probability 0.7; float uniform in [-2, 2] with 10 % -inf.
+Tensor randomMask(const AttnCase &c, std::mt19937 &rng) {
+  Tensor m(c.maskDtype(), c.maskShape);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int64_t i = 0; i < m.size(); ++i) {
+    float r = u(rng);
+    if (c.mask == MaskKind::Bool)
+      m.set(i, r < 0.7f ? 1.0 : 0.0);
+    else
+      m.set(i, r < 0.1f ? -std::numeric_limits<double>::infinity()
+                        : 4.0 * u(rng) - 2.0);
+  }
+  if (c.maskFullRow) {
+    int64_t row = c.maskShape.back();
+    for (int64_t j = 0; j < row; ++j)
+      m.set(j, c.mask == MaskKind::Bool
+                   ? 0.0
+                   : -std::numeric_limits<double>::infinity());
+  }
+  return m;
+}
+
+/// Runs entry `c.name` of `art` once with fresh inputs and checks it.
+void runCase(const Artifact &art, const AttnCase &c, uint32_t seed) {
+  SCOPED_TRACE("case " + c.name + " (seed " + std::to_string(seed) + ")");
+  std::mt19937 rng(seed);
+  Tensor q(c.dtype, c.qShape()), k(c.dtype, c.kShape()), v(c.dtype, c.vShape());
+  q.fillUniform(rng);
+  k.fillUniform(rng);
+  v.fillUniform(rng);
+  Tensor out(c.dtype, c.oShape());
+  out.poison();
+  std::vector<kvfuse_binding> b = {q.bind("q"), k.bind("k"), v.bind("v"),
+                                   out.bind("out0")};
+  Tensor mask, lens, offs;
+  if (c.mask != MaskKind::None) {
+    mask = randomMask(c, rng);
+    b.push_back(mask.bind("mask"));
+  }
+  if (!c.kvLens.empty()) {
+    lens = Tensor(KVFUSE_I32, {c.batch});
+    for (int64_t i = 0; i < c.batch; ++i)
+      lens.set(i, c.kvLens[i]);
+    b.push_back(lens.bind("kv_lens"));
+  }
+  if (!c.offsets.empty()) {
+    offs = Tensor(KVFUSE_I32, {c.batch});
+    for (int64_t i = 0; i < c.batch; ++i)
+      offs.set(i, c.offsets[i]);
+    b.push_back(offs.bind("offsets"));
+  }
+  ASSERT_EQ(runEntry(art, c.name.c_str(), b), KVFUSE_OK) << kvfuse_last_error();
+
+  kvfuse::ref::AttentionProblem p;
+  p.batch = c.batch;
+  p.qHeads = c.qHeads;
+  p.kvHeads = c.kvHeads;
+  p.qLen = c.qLen;
+  p.kvLen = c.kvLen;
+  p.headDim = c.headDim;
+  p.valueDim = c.dv();
+  if (!std::isnan(c.scale))
+    p.scale = c.scale;
+  p.softcap = c.softcap;
+  p.causal = c.causal;
+  p.causalOffset = c.causalOffset;
+  p.offsets = c.offsets.empty() ? nullptr : c.offsets.data();
+  p.kvLens = c.kvLens.empty() ? nullptr : c.kvLens.data();
+  p.windowLeft = c.windowLeft;
+  p.windowRight = c.windowRight;
+  std::vector<uint8_t> boolMask;
+  std::vector<double> floatMask;
+  if (c.mask != MaskKind::None) {
+    int64_t pad = 4 - static_cast<int64_t>(c.maskShape.size());
+    for (int64_t i = 0; i < 4; ++i)
+      p.maskShape[i] = i < pad ? 1 : c.maskShape[i - pad];
+    std::vector<double> m = mask.toDouble();
+    if (c.mask == MaskKind::Bool) {
+      boolMask.assign(m.begin(), m.end());
+      p.boolMask = boolMask.data();
+    } else {
+      floatMask = m;
+      p.floatMask = floatMask.data();
+    }
+  }
+  std::vector<double> qd = q.toDouble(), kd = k.toDouble(), vd = v.toDouble();
+  std::vector<double> ref(out.size()),
+      lse(static_cast<size_t>(c.batch * c.qHeads * c.qLen));
+  kvfuse::ref::attention(p, qd.data(), kd.data(), vd.data(), ref.data(),
+                         lse.data());
+  int64_t masked = 0;
+  for (double l : lse)
+    masked += l == -std::numeric_limits<double>::infinity() ? 1 : 0;
+  if (c.expectMasked) {
+    EXPECT_GT(masked, 0) << "the case should have fully masked rows";
+  }
+  // The tolerance covers the output's own rounding for f16/bf16.
+  EXPECT_TRUE(checkOutput(out, ref, lse, c.dv(), toleranceFor(c.dtype)));
+}
+
+/// Compiles all cases into one module and runs each.
+void runCases(const std::vector<AttnCase> &cases) {
+  Artifact art;
+  ASSERT_TRUE(art.compile(moduleOf(cases)));
+  uint32_t seed = 1000;
+  for (const AttnCase &c : cases)
+    runCase(art, c, seed++);
+}
+
+AttnCase base(const std::string &name) {
+  AttnCase c;
+  c.name = name;
+  return c;
+}
+
+//===----------------------------------------------------------------------===//
+// Masks
+//===----------------------------------------------------------------------===//
+
+TEST(Attention, Masks) {
+  std::vector<AttnCase> cases;
+  // B=2, Hq=4, Hkv=2, Sq=7, Skv=67; every rank, full and broadcast dims.
+  struct Shape {
+    const char *tag;
+    std::vector<int64_t> dims;
+  } shapes[] = {
+      {"r4", {2, 4, 7, 67}},     {"r4_b1h", {2, 1, 7, 67}},
+      {"r4_1h1", {1, 4, 1, 67}}, {"r4_1111", {1, 1, 1, 67}},
+      {"r3", {4, 7, 67}},        {"r3_h1", {4, 1, 67}},
+      {"r3_1q", {1, 7, 67}},     {"r2", {7, 67}},
+      {"r2_1", {1, 67}},
+  };
+  for (MaskKind kind : {MaskKind::Bool, MaskKind::Float})
+    for (const Shape &s : shapes) {
+      AttnCase c = base(
+          std::string(kind == MaskKind::Bool ? "bool_" : "float_") + s.tag);
+      c.batch = 2;
+      c.mask = kind;
+      c.maskShape = s.dims;
+      cases.push_back(c);
+    }
+  // A fully masked row (bool all false / float all -inf) gives exactly 0.
+  for (MaskKind kind : {MaskKind::Bool, MaskKind::Float}) {
+    AttnCase c =
+        base(kind == MaskKind::Bool ? "bool_full_row" : "float_full_row");
+    c.batch = 2;
+    c.mask = kind;
+    c.maskShape = {2, 4, 7, 67};
+    c.maskFullRow = true;
+    c.expectMasked = true;
+    cases.push_back(c);
+  }
+  // Masks combined with causal and a window.
+  for (MaskKind kind : {MaskKind::Bool, MaskKind::Float}) {
+    AttnCase c = base(kind == MaskKind::Bool ? "bool_causal" : "float_causal");
+    c.batch = 2;
+    c.mask = kind;
+    c.maskShape = {2, 1, 7, 67};
+    c.causal = true;
+    c.causalOffset = 60;
+    c.windowLeft = 30;
+    cases.push_back(c);
+  }
+  runCases(cases);
+}
+
+//===----------------------------------------------------------------------===//
+// Causal offsets, windows, softcap, scale, lengths
+//===----------------------------------------------------------------------===//
+
+TEST(Attention, CausalWindowScoreAndLengths) {
+  std::vector<AttnCase> cases;
+  auto mk = [&](const std::string &name) {
+    AttnCase c = base(name);
+    c.batch = 3;
+    c.qHeads = 4;
+    c.kvHeads = 1;
+    c.qLen = 13;
+    c.kvLen = 40;
+    return c;
+  };
+  AttnCase c = mk("causal_off0"); // top-left aligned
+  c.causal = true;
+  cases.push_back(c);
+  c = mk("causal_bottom_right");
+  c.causal = true;
+  c.causalOffset = 27;
+  cases.push_back(c);
+  c = mk("causal_off5");
+  c.causal = true;
+  c.causalOffset = 5;
+  cases.push_back(c);
+  c = mk("causal_negative"); // rows 0..3 see nothing: exactly 0
+  c.causal = true;
+  c.causalOffset = -4;
+  c.expectMasked = true;
+  cases.push_back(c);
+  c = mk("causal_offsets"); // per sequence, one negative
+  c.causal = true;
+  c.offsets = {-4, 10, 27};
+  c.expectMasked = true;
+  cases.push_back(c);
+  c = mk("offsets_window"); // offsets move the window too
+  c.offsets = {0, 20, 35};
+  c.windowLeft = 3;
+  c.windowRight = 2;
+  cases.push_back(c);
+  c = mk("sliding_window"); // HF sliding_window = 6
+  c.causal = true;
+  c.causalOffset = 27;
+  c.windowLeft = 5;
+  c.windowRight = 0;
+  cases.push_back(c);
+  c = mk("window_left_right");
+  c.causalOffset = 10;
+  c.windowLeft = 3;
+  c.windowRight = 2;
+  cases.push_back(c);
+  c = mk("window_right_only");
+  c.causalOffset = 4;
+  c.windowRight = 0;
+  cases.push_back(c);
+  c = mk("window_left_only");
+  c.causalOffset = 20;
+  c.windowLeft = 6;
+  cases.push_back(c);
+  c = mk("window_causal_right"); // causal cuts the right window
+  c.causal = true;
+  c.causalOffset = 10;
+  c.windowLeft = 4;
+  c.windowRight = 3;
+  cases.push_back(c);
+  c = mk("window_self_only");
+  c.causal = true;
+  c.causalOffset = 27;
+  c.windowLeft = 0;
+  cases.push_back(c);
+  c = mk("window_outside"); // windows beyond Skv: rows fully masked
+  c.causalOffset = 35;
+  c.windowLeft = 2;
+  c.windowRight = 2;
+  c.expectMasked = true;
+  cases.push_back(c);
+  c = mk("softcap");
+  c.causal = true;
+  c.causalOffset = 27;
+  c.softcap = 5.0f;
+  cases.push_back(c);
+  c = mk("softcap_strong"); // tanh saturates
+  c.softcap = 0.5f;
+  c.scale = 4.0f;
+  cases.push_back(c);
+  c = mk("scale");
+  c.scale = 0.3f;
+  cases.push_back(c);
+  c = mk("scale_large"); // scores in the hundreds: exp overflows without
+  c.scale = 40.0f;       // subtracting the running maximum
+  c.causal = true;
+  c.causalOffset = 27;
+  cases.push_back(c);
+  c = mk("scale_negative");
+  c.scale = -0.7f;
+  cases.push_back(c);
+  c = mk("kv_lens"); // sequence 2 has no keys: exactly 0
+  c.kvLens = {40, 17, 0};
+  c.expectMasked = true;
+  cases.push_back(c);
+  c = mk("kv_lens_causal_offsets");
+  c.causal = true;
+  c.kvLens = {40, 23, 1};
+  c.offsets = {27, 10, -12};
+  c.expectMasked = true;
+  cases.push_back(c);
+  c = mk("everything");
+  c.mask = MaskKind::Bool;
+  c.maskShape = {3, 1, 13, 40};
+  c.causal = true;
+  c.causalOffset = 27;
+  c.windowLeft = 20;
+  c.softcap = 8.0f;
+  c.scale = 0.2f;
+  c.kvLens = {40, 31, 12};
+  cases.push_back(c);
+  runCases(cases);
+}
+
+//===----------------------------------------------------------------------===//
+// GQA group sizes, head dims, value dims, lengths
+//===----------------------------------------------------------------------===//
+
+TEST(Attention, GroupSizes) {
+  std::vector<AttnCase> cases;
+  struct G {
+    int64_t hq, hkv;
+  } groups[] = {{4, 4}, {8, 2}, {28, 4}, {16, 2}};
+  for (const G &g : groups) {
+    for (bool causal : {false, true}) {
+      AttnCase c = base("gqa_" + std::to_string(g.hq / g.hkv) + "_hq" +
+                        std::to_string(g.hq) + (causal ? "_causal" : ""));
+      c.qHeads = g.hq;
+      c.kvHeads = g.hkv;
+      c.qLen = causal ? 67 : 1;
+      c.kvLen = 129;
+      c.causal = causal;
+      c.causalOffset = causal ? 62 : 0;
+      cases.push_back(c);
+    }
+  }
+  runCases(cases);
+}
+
+TEST(Attention, HeadDims) {
+  std::vector<AttnCase> cases;
+  for (int64_t d : {64, 80, 96, 128, 256}) {
+    AttnCase c = base("d" + std::to_string(d));
+    c.qHeads = 4;
+    c.kvHeads = 2;
+    c.qLen = 9;
+    c.kvLen = 67;
+    c.headDim = d;
+    c.causal = true;
+    c.causalOffset = 58;
+    cases.push_back(c);
+  }
+  struct VD {
+    int64_t d, dv;
+  } vds[] = {{64, 32}, {128, 64}, {64, 96}, {80, 16}};
+  for (const VD &x : vds) {
+    AttnCase c = base("d" + std::to_string(x.d) + "_dv" + std::to_string(x.dv));
+    c.qLen = 5;
+    c.kvLen = 67;
+    c.headDim = x.d;
+    c.valueDim = x.dv;
+    cases.push_back(c);
+  }
+  runCases(cases);
+}
+
+TEST(Attention, Lengths) {
+  std::vector<AttnCase> cases;
+  // Decode-shaped (Sq = 1) over lengths that are no multiple of a tile.
+  for (int64_t skv : {1, 7, 67, 129, 300}) {
+    AttnCase c = base("sq1_skv" + std::to_string(skv));
+    c.batch = 2;
+    c.qLen = 1;
+    c.kvLen = skv;
+    cases.push_back(c);
+  }
+  for (int64_t sq : {1, 7, 67, 129, 300}) {
+    AttnCase c = base("causal_sq" + std::to_string(sq) + "_skv300");
+    c.qLen = sq;
+    c.kvLen = 300;
+    c.causal = true;
+    c.causalOffset = 300 - sq;
+    cases.push_back(c);
+  }
+  AttnCase c = base("sq129_skv7"); // more queries than keys
+  c.qLen = 129;
+  c.kvLen = 7;
+  cases.push_back(c);
+  c = base("sq1_skv1_b3");
+  c.batch = 3;
+  c.qLen = 1;
+  c.kvLen = 1;
+  cases.push_back(c);
+  runCases(cases);
+}
+
+TEST(Attention, HalfPrecisionTensors) {
+  std::vector<AttnCase> cases;
+  for (kvfuse_dtype t : {KVFUSE_F16, KVFUSE_BF16}) {
+    AttnCase c = base(std::string("causal_") + dtypeName(t));
+    c.dtype = t;
+    c.qLen = 7;
+    c.kvLen = 67;
+    c.causal = true;
+    c.causalOffset = 60;
+    cases.push_back(c);
+    c = base(std::string("decode_gqa7_") + dtypeName(t));
+    c.dtype = t;
+    c.qHeads = 28;
+    c.kvHeads = 4;
+    c.qLen = 1;
+    c.kvLen = 129;
+    c.headDim = 128;
+    cases.push_back(c);
+  }
+  runCases(cases);
+}
+
+} // namespace
