@@ -119,10 +119,17 @@ void emitEntryPoint(func::FuncOp func, StringRef prefix) {
 struct CpuEmitEntryPointsPass
     : kv::impl::CpuEmitEntryPointsPassBase<CpuEmitEntryPointsPass> {
   void runOnOperation() override {
+    MLIRContext *ctx = &getContext();
     SmallVector<func::FuncOp> entries;
-    for (auto func : getOperation().getOps<func::FuncOp>())
-      if (func.isPublic() && !func.isExternal())
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isExternal())
+        continue;
+      if (func.isPublic())
         entries.push_back(func);
+      else // only entry points are exported from the shared object
+        func->setAttr("llvm.linkage",
+                      LLVM::LinkageAttr::get(ctx, LLVM::Linkage::Internal));
+    }
     for (func::FuncOp func : entries) {
       if (failed(checkSignature(func)))
         return signalPassFailure();

@@ -1,0 +1,158 @@
+// RUN: kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-lower-to-loops{key-block=16}))" -split-input-file | FileCheck %s
+// RUN: kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-lower-to-loops))" -split-input-file | FileCheck %s --check-prefix=DEFAULT
+
+// Attention: (b, h, i) loops, key range bounded by causal offset and length,
+// blocks of key-block scores with one rescale per block, soft-cap then mask.
+// CHECK-LABEL: func @attention
+// CHECK-DAG:     %[[C16:.*]] = arith.constant 16 : index
+// CHECK-DAG:     %[[SCORES:.*]] = memref.alloca() : memref<16xf32>
+// CHECK-DAG:     %[[ACC:.*]] = memref.alloca() : memref<8xf32>
+// CHECK:         scf.for %[[B:.*]] = %c0 to %c1
+// CHECK:           scf.for %[[H:.*]] = %c0 to %c4
+// CHECK:             %[[KH:.*]] = arith.divui %[[H]], %c2
+// CHECK:             scf.for %[[I:.*]] = %c0 to %c3
+// CHECK:               %[[POS:.*]] = arith.addi %[[I]], %c2
+// CHECK:               %[[END:.*]] = arith.addi %[[POS]], %c1
+// CHECK:               arith.minsi %[[END]], %c5
+// CHECK:               scf.for {{.*}} step %[[C16]] iter_args
+// CHECK:                 scf.for
+// CHECK:                   math.fma
+// CHECK:                 arith.mulf
+// CHECK:                 math.tanh
+// CHECK:                 memref.load %arg3[%[[I]], {{.*}}] : memref<3x5xi1>
+// CHECK:                 arith.select
+// CHECK:                 memref.store {{.*}}, %[[SCORES]]
+// CHECK:                 arith.maxnumf
+// CHECK:               arith.cmpf oeq
+// CHECK:               scf.if
+// CHECK:                 math.exp
+// CHECK:                 memref.load %arg2[%[[B]], %[[KH]]
+// CHECK:               arith.cmpf ogt
+// CHECK:               memref.store {{.*}}, %arg4[%[[B]], %[[H]], %[[I]], {{.*}}]
+// CHECK-NOT:     kv.attention
+// DEFAULT-LABEL: func @attention
+// DEFAULT:         memref.alloca() : memref<64xf32>
+func.func @attention(%q: memref<1x4x3x8xf32>, %k: memref<1x2x5x8xf32>,
+                     %v: memref<1x2x5x8xf32>, %mask: memref<3x5xi1>,
+                     %o: memref<1x4x3x8xf32>) {
+  kv.attention %q, %k, %v : memref<1x4x3x8xf32>, memref<1x2x5x8xf32>, memref<1x2x5x8xf32>
+      mask(%mask : memref<3x5xi1>) outs(%o : memref<1x4x3x8xf32>)
+      {softcap = 30.0 : f32, causal, causal_offset = 2 : i64}
+  return
+}
+
+// -----
+
+// Cache attention reads K/V rows through the page table of kv.cache_view;
+// the query position is kv_lens[b] - Sq (bottom-right); f16 is extended.
+// CHECK-LABEL: func @cache_attention
+// CHECK:         %[[K:.*]], %[[V:.*]], %[[T:.*]] = kv.cache_view %arg1
+// CHECK:         scf.for %[[B:.*]] =
+// CHECK:           %[[LEN:.*]] = memref.load %arg2[%[[B]]]
+// CHECK:           %[[LENI:.*]] = arith.index_cast %[[LEN]]
+// CHECK:           arith.subi %[[LENI]], %c2
+// CHECK:                 %[[SLOT:.*]] = arith.divui %{{.*}}, %c16
+// CHECK:                 %[[WITHIN:.*]] = arith.remui %{{.*}}, %c16
+// CHECK:                 %[[PAGE:.*]] = memref.load %[[T]][%[[B]], %[[SLOT]]]
+// CHECK:                 %[[PAGEI:.*]] = arith.index_cast %[[PAGE]]
+// CHECK:                   memref.load %[[K]][%[[PAGEI]], %{{.*}}, %[[WITHIN]], %{{.*}}] : memref<?x2x16x8xf16>
+// CHECK:                   arith.extf
+func.func @cache_attention(%q: memref<2x4x2x8xf32>,
+    %cache: !kv.cache<f16, heads = 2, head_dim = 8, capacity = 64, layout = #kv.paged<page_size = 16>>,
+    %lens: memref<2xi32>, %o: memref<2x4x2x8xf32>) {
+  kv.cache_attention %q, %cache, %lens : memref<2x4x2x8xf32>,
+      !kv.cache<f16, heads = 2, head_dim = 8, capacity = 64, layout = #kv.paged<page_size = 16>>,
+      memref<2xi32> outs(%o : memref<2x4x2x8xf32>) {causal}
+  return
+}
+
+// -----
+
+// Append writes at past_lens[b] + t, only inside the capacity and the pool,
+// converting to the cache's element type.
+// CHECK-LABEL: func @append
+// CHECK:         kv.cache_view %arg2
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             scf.for %[[T:.*]] =
+// CHECK:               %[[POS:.*]] = arith.addi %{{.*}}, %[[T]]
+// CHECK-DAG:           arith.cmpi sge, %[[POS]], %c0
+// CHECK-DAG:           arith.cmpi slt, %[[POS]], %c32
+// CHECK:               scf.if
+// CHECK:                 memref.dim
+// CHECK:                 scf.if
+// CHECK:                   arith.truncf {{.*}} : f32 to bf16
+// CHECK:                   memref.store
+// CHECK:                   arith.truncf {{.*}} : f32 to bf16
+// CHECK:                   memref.store
+func.func @append(%k: memref<1x2x3x8xf32>, %v: memref<1x2x3x8xf32>,
+    %cache: !kv.cache<bf16, heads = 2, head_dim = 8, capacity = 32>,
+    %past: memref<1xi32>) {
+  kv.append %k, %v, %cache, %past : memref<1x2x3x8xf32>, memref<1x2x3x8xf32>,
+      !kv.cache<bf16, heads = 2, head_dim = 8, capacity = 32>, memref<1xi32>
+  return
+}
+
+// -----
+
+// Partial attention stores its LSE; keys are global from kv_start.
+// CHECK-LABEL: func @partial
+// CHECK:         scf.for %{{.*}} = %c0 to %c16 step %c16 iter_args
+// CHECK:         math.log
+// CHECK:         arith.select
+// CHECK:         memref.store {{.*}}, %arg4[{{.*}}] : memref<1x2x1xf32>
+func.func @partial(%q: memref<1x2x1x8xf32>, %k: memref<1x2x16x8xf32>,
+                   %v: memref<1x2x16x8xf32>, %o: memref<1x2x1x8xf32>,
+                   %lse: memref<1x2x1xf32>) {
+  kv.partial_attention %q, %k, %v : memref<1x2x1x8xf32>, memref<1x2x16x8xf32>, memref<1x2x16x8xf32>
+      outs(%o, %lse : memref<1x2x1x8xf32>, memref<1x2x1xf32>) {kv_start = 16 : i64}
+  return
+}
+
+// -----
+
+// Merge: max of the LSEs, weights exp(lse - max), fully masked rows give 0.
+// CHECK-LABEL: func @merge
+// CHECK:         scf.for {{.*}} iter_args
+// CHECK:           arith.maxnumf
+// CHECK:         arith.cmpf one
+// CHECK:         math.exp
+// CHECK:         math.fma
+// CHECK:         math.log
+func.func @merge(%parts: memref<3x1x2x1x8xf32>, %lses: memref<3x1x2x1xf32>,
+                 %o: memref<1x2x1x8xf32>, %lse: memref<1x2x1xf32>) {
+  kv.merge %parts, %lses : memref<3x1x2x1x8xf32>, memref<3x1x2x1xf32>
+      outs(%o, %lse : memref<1x2x1x8xf32>, memref<1x2x1xf32>)
+  return
+}
+
+// -----
+
+// Load gathers a cache into dense buffers; tokens on missing pages read 0.
+// CHECK-LABEL: func @load
+// CHECK:         kv.cache_view
+// CHECK:         scf.if {{.*}} -> (f32)
+// CHECK:           memref.load
+// CHECK:         } else {
+// CHECK:           scf.yield %cst : f32
+// CHECK:         memref.store
+func.func @load(%cache: !kv.cache<f32, heads = 2, head_dim = 8, capacity = 32>,
+                %k: memref<1x2x32x8xf32>, %v: memref<1x2x32x8xf32>) {
+  kv.load %cache : !kv.cache<f32, heads = 2, head_dim = 8, capacity = 32>
+      outs(%k, %v : memref<1x2x32x8xf32>, memref<1x2x32x8xf32>)
+  return
+}
+
+// -----
+
+// A strided copy becomes loops (no call into a runtime library).
+// CHECK-LABEL: func @copy
+// CHECK:         scf.for
+// CHECK:           scf.for
+// CHECK:             memref.load
+// CHECK:             memref.store
+// CHECK-NOT:     memref.copy
+func.func @copy(%a: memref<4x8xf32>, %b: memref<4x8xf32, strided<[16, 1]>>) {
+  memref.copy %a, %b : memref<4x8xf32> to memref<4x8xf32, strided<[16, 1]>>
+  return
+}

@@ -1,0 +1,30 @@
+// RUN: kvfuse-opt %s --kv-cpu-pipeline | FileCheck %s
+// RUN: kvfuse-opt %s --kv-cpu-pipeline="key-block=32" | FileCheck %s --check-prefix=BLOCK
+
+// The whole CPU pipeline: tensors bufferize in place into the trailing
+// out-parameter (no heap allocation per call), kv ops become loops and the
+// module is entirely LLVM dialect with one exported entry per function.
+// CHECK-NOT:   builtin.unrealized_conversion_cast
+// CHECK-NOT:   kv.
+// CHECK-NOT:   llvm.call @malloc
+// CHECK-LABEL: llvm.func @kvfuse_entry_decode(
+// CHECK-SAME:    %{{.*}}: !llvm.ptr)
+// CHECK:         llvm.call @decode(
+// CHECK-LABEL: llvm.func internal @decode(
+// CHECK:         llvm.alloca {{.*}} x f32
+// CHECK:         llvm.intr.exp
+// CHECK:         llvm.return
+// BLOCK:         llvm.mlir.constant(32 : index)
+func.func @decode(%q: tensor<2x8x1x16xf32>, %k: tensor<2x2x1x16xf32>, %v: tensor<2x2x1x16xf32>,
+                  %cache: !kv.cache<bf16, heads = 2, head_dim = 16, capacity = 128, layout = #kv.paged<page_size = 16>>,
+                  %past: tensor<2xi32> {kv.role = "past_lens"},
+                  %lens: tensor<2xi32> {kv.role = "kv_lens"}) -> tensor<2x8x1x16xf32>
+    attributes {kv.step_tokens = 1 : i64} {
+  kv.append %k, %v, %cache, %past : tensor<2x2x1x16xf32>, tensor<2x2x1x16xf32>,
+      !kv.cache<bf16, heads = 2, head_dim = 16, capacity = 128, layout = #kv.paged<page_size = 16>>, tensor<2xi32>
+  %init = tensor.empty() : tensor<2x8x1x16xf32>
+  %o = kv.cache_attention %q, %cache, %lens : tensor<2x8x1x16xf32>,
+      !kv.cache<bf16, heads = 2, head_dim = 16, capacity = 128, layout = #kv.paged<page_size = 16>>, tensor<2xi32>
+      outs(%init : tensor<2x8x1x16xf32>) {softcap = 50.0 : f32} -> tensor<2x8x1x16xf32>
+  return %o : tensor<2x8x1x16xf32>
+}
