@@ -34,6 +34,51 @@ def LowerToLoopsPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def CpuVectorizeAttentionPass
+    : InterfacePass<"kv-cpu-vectorize-attention", "mlir::FunctionOpInterface"> {
+  let summary = "Tiled, GQA-packed, vectorised and parallel attention loops";
+  let description = [{
+    Rewrites `kv.attention`, `kv.partial_attention` and `kv.cache_attention`
+    (memref form, unit-stride rows) into independent tiles of (batch entry,
+    KV head, block of query rows) run by an `scf.parallel` loop. A tile
+    holds the query rows of every head of the KV head's group, so each K/V
+    row is loaded once per tile (GQA packing). Inside a tile a flash-
+    attention loop walks blocks of `key-block` keys over the union of the
+    rows' visible ranges only (fully masked blocks of causal, window or
+    length bounds are never visited), computes scores as whole-row vector
+    dot products, updates the running max/sum with vector exp and
+    accumulates `P.V` into output rows held in registers. f16/bf16 rows are
+    converted on load. Tiles have about `row-tile` query rows (at least one
+    row of each head of the group). Ops it cannot handle are left to
+    `kv-lower-to-loops`.
+  }];
+  let options = [
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"16",
+           "Query rows (over all heads of a group) per tile">,
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",
+           "Keys per online-softmax block">,
+    Option<"parallel", "parallel", "bool", /*default=*/"true",
+           "Run tiles in an scf.parallel loop (else sequential scf.for)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def CpuInlineAllocaScopesPass
+    : Pass<"kv-cpu-inline-alloca-scopes", "mlir::ModuleOp"> {
+  let summary = "Inline memref.alloca_scope between stack save and restore";
+  let description = [{
+    Replaces each `memref.alloca_scope` by its body between
+    `llvm.intr.stacksave` and `llvm.intr.stackrestore`, so that stack
+    buffers of a parallel or sequential tile are released per iteration and
+    the loops inside the scope can be lowered to branches.
+  }];
+  let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
+}
+
 def CpuEmitEntryPointsPass : Pass<"kv-cpu-emit-entry-points", "mlir::ModuleOp"> {
   let summary = "Wrap public functions in kvfuse_entry_<name>(void **args)";
   let description = [{
@@ -53,10 +98,11 @@ def CpuToLLVMPass : Pass<"kv-cpu-to-llvm", "mlir::ModuleOp"> {
   let summary = "Convert loops, memrefs and cache handles to the LLVM dialect";
   let description = [{
     The CPU back end's final conversion: func, arith, math, cf, memref,
-    index, ub and vector ops to the LLVM dialect, `!kv.cache` handles to
-    pointers to `kvfuse_cache_desc`, and `kv.cache_view` to loads of the
-    descriptor's pools and page table. `math.tanh` is expanded first (LLVM
-    has no x86 lowering for it without libm).
+    index, ub, vector and OpenMP ops to the LLVM dialect, `!kv.cache`
+    handles to pointers to `kvfuse_cache_desc`, and `kv.cache_view` to loads
+    of the descriptor's pools and page table. `math.tanh` is expanded and
+    `math.exp` replaced by a polynomial approximation first, so that both
+    vectorise (LLVM would call scalar libm functions).
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

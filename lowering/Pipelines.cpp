@@ -6,6 +6,7 @@
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
 #include "mlir/Conversion/SCFToControlFlow/SCFToControlFlow.h"
+#include "mlir/Conversion/SCFToOpenMP/SCFToOpenMP.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -34,14 +35,24 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
   bufferization::buildBufferDeallocationPipeline(pm);
 
-  // kv ops and linalg to loops.
+  // Attention as parallel vectorised tiles; every other kv op (and any
+  // attention the tiler declines) as plain loops.
+  if (!options.reference) {
+    CpuVectorizeAttentionPassOptions tiles;
+    tiles.rowTile = options.rowTile;
+    tiles.keyBlock = options.keyBlock;
+    tiles.parallel = options.threads;
+    pm.addNestedPass<func::FuncOp>(createCpuVectorizeAttentionPass(tiles));
+  }
   LowerToLoopsPassOptions loops;
   loops.keyBlock = options.keyBlock;
   pm.addNestedPass<func::FuncOp>(createLowerToLoopsPass(loops));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCpuEmitEntryPointsPass());
 
-  // Loops to LLVM.
+  // Loops to LLVM; parallel loops become OpenMP worksharing loops.
+  pm.addPass(createConvertSCFToOpenMPPass());
+  pm.addPass(createCpuInlineAllocaScopesPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());

@@ -17,6 +17,19 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       *this, "key-block",
       llvm::cl::desc("Keys per online-softmax block in attention loops"),
       llvm::cl::init(64)};
+  PassOptions::Option<int64_t> rowTile{
+      *this, "row-tile",
+      llvm::cl::desc("Query rows (over a GQA group) per attention tile"),
+      llvm::cl::init(16)};
+  PassOptions::Option<bool> threads{
+      *this, "threads",
+      llvm::cl::desc("Run attention tiles on all cores (OpenMP)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> reference{
+      *this, "reference",
+      llvm::cl::desc("Scalar reference loops only (no tiling, vectors or "
+                     "threads)"),
+      llvm::cl::init(false)};
 };
 
 /// kv IR on tensors (plus the upstream tensor/linalg ops the front ends

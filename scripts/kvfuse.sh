@@ -12,7 +12,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="${KVFUSE_BUILD_DIR:-$ROOT/build}"
 LLVM=/usr/lib/llvm-22
 PACKAGES=(cmake ninja-build g++ llvm-22-dev libmlir-22-dev mlir-22-tools
-          clang-22 lld-22 libgtest-dev libopenblas-dev
+          clang-22 lld-22 libomp-22-dev libgtest-dev libopenblas-dev
           libonnx-dev libprotobuf-dev protobuf-compiler)
 
 install_missing() {

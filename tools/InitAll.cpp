@@ -44,6 +44,8 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Dialect/OpenMP/OpenMPDialect.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Transforms/Passes.h"
 
 void kvfuse::registerKvDialect(mlir::DialectRegistry &registry) {
@@ -57,6 +59,7 @@ void kvfuse::registerAllDialects(mlir::DialectRegistry &registry) {
                   mlir::cf::ControlFlowDialect, mlir::func::FuncDialect,
                   mlir::LLVM::LLVMDialect, mlir::linalg::LinalgDialect,
                   mlir::math::MathDialect, mlir::memref::MemRefDialect,
+                  mlir::omp::OpenMPDialect,
                   mlir::scf::SCFDialect, mlir::tensor::TensorDialect,
                   mlir::ub::UBDialect, mlir::vector::VectorDialect>();
 }
@@ -89,6 +92,7 @@ void kvfuse::registerAllExtensions(mlir::DialectRegistry &registry) {
 
   mlir::registerBuiltinDialectTranslation(registry);
   mlir::registerLLVMDialectTranslation(registry);
+  mlir::registerOpenMPDialectTranslation(registry);
 }
 
 void kvfuse::registerKvPasses() {
@@ -105,6 +109,7 @@ void kvfuse::registerAllPasses() {
   mlir::memref::registerMemRefPasses();
   mlir::registerConvertToLLVMPass();
   mlir::registerSCFToControlFlowPass();
+  mlir::registerConvertSCFToOpenMPPass();
   mlir::registerArithToLLVMConversionPass();
   mlir::registerConvertFuncToLLVMPass();
   mlir::registerFinalizeMemRefToLLVMConversionPass();

@@ -26,6 +26,7 @@
 #include "mlir/Conversion/LLVMCommon/TypeConverter.h"
 #include "mlir/Conversion/MathToLLVM/MathToLLVM.h"
 #include "mlir/Conversion/MemRefToLLVM/MemRefToLLVM.h"
+#include "mlir/Conversion/OpenMPToLLVM/ConvertOpenMPToLLVM.h"
 #include "mlir/Conversion/UBToLLVM/UBToLLVM.h"
 #include "mlir/Conversion/VectorToLLVM/ConvertVectorToLLVM.h"
 #include "mlir/Dialect/ControlFlow/IR/ControlFlow.h"
@@ -118,6 +119,8 @@ struct CpuToLLVMPass : kv::impl::CpuToLLVMPassBase<CpuToLLVMPass> {
     {
       RewritePatternSet expansions(ctx);
       math::populateExpansionPatterns(expansions, {"tanh"});
+      populateMathPolynomialApproximationPatterns(
+          expansions, [](StringRef name) { return name == "exp"; });
       if (failed(applyPatternsGreedily(module, std::move(expansions))))
         return signalPassFailure();
     }
@@ -135,11 +138,14 @@ struct CpuToLLVMPass : kv::impl::CpuToLLVMPassBase<CpuToLLVMPass> {
     populateFinalizeMemRefToLLVMConversionPatterns(converter, patterns);
     index::populateIndexToLLVMConversionPatterns(converter, patterns);
     ub::populateUBToLLVMConversionPatterns(converter, patterns);
-    populateVectorToLLVMConversionPatterns(converter, patterns);
+    populateVectorToLLVMConversionPatterns(converter, patterns,
+                                           /*reassociateFPReductions=*/true);
+    populateOpenMPToLLVMConversionPatterns(converter, patterns);
     patterns.add<CacheViewLowering>(converter);
 
     LLVMConversionTarget target(*ctx);
     target.addLegalOp<ModuleOp>();
+    configureOpenMPToLLVMConversionLegality(target, converter);
     target.addIllegalDialect<KvDialect, arith::ArithDialect,
                              cf::ControlFlowDialect, func::FuncDialect,
                              math::MathDialect, memref::MemRefDialect,

@@ -301,7 +301,9 @@ int main(int argc, char **argv) {
     return fail("clang not found (install clang-22, or pass --cc PATH)");
   std::string marchFlag = "-march=" + march;
   llvm::SmallVector<llvm::StringRef> ccArgs = {
-      cc, "-O3", marchFlag, "-fPIC", "-shared", "-Wno-override-module", "-o", soPath, irPath, "-lm"};
+      cc, "-O3", marchFlag, "-fPIC", "-shared", "-Wno-override-module",
+      // Parallel tiles call the OpenMP runtime (libomp).
+      "-fopenmp", "-o", soPath, irPath, "-lm"};
   std::string ccError;
   int rc = llvm::sys::ExecuteAndWait(cc, ccArgs, std::nullopt, {}, 0, 0,
                                      &ccError);
