@@ -59,6 +59,8 @@ def CpuVectorizeAttentionPass
            "Keys per online-softmax block">,
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Run tiles in an scf.parallel loop (else sequential scf.for)">,
+    Option<"prefetch", "prefetch", "bool", /*default=*/"true",
+           "Prefetch the V rows of the current and K rows of the next block">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",

@@ -48,6 +48,7 @@ struct TileConfig {
   int64_t rowTarget = 16; // query rows (all heads of a group) per tile
   int64_t keyBlock = 64;  // keys per softmax block
   bool parallel = true;
+  bool prefetch = true;
 };
 
 /// Where rows of K or V live: a dense [B, H, S, D] memref or a page pool.
@@ -138,6 +139,19 @@ public:
     return toF32(v);
   }
 
+  /// Prefetches every cache line of a feature row (read, into L1/L2).
+  void prefetchRow(Value memref, ArrayRef<Value> leading, int64_t dim) {
+    auto type = cast<MemRefType>(memref.getType());
+    int64_t bytes = type.getElementTypeBitWidth() / 8;
+    int64_t perLine = std::max<int64_t>(1, 64 / bytes);
+    for (int64_t d = 0; d < dim; d += perLine) {
+      SmallVector<Value, 5> idx(leading);
+      idx.push_back(index(d));
+      memref::PrefetchOp::create(b, loc, memref, idx, /*isWrite=*/false,
+                                 /*localityHint=*/2, /*isDataCache=*/true);
+    }
+  }
+
   OpBuilder &b;
   Location loc;
 };
@@ -173,6 +187,271 @@ void forRange(TileEmitter &e, Value lo, Value hi, Fn body) {
   body(loop.getInductionVar());
 }
 
+/// Register-blocking sizes of the micro-kernels: rows x keys of the score
+/// kernel and rows x output columns of the P.V kernel (16 accumulators of
+/// 16 lanes each: half of the AVX-512 register file).
+constexpr int64_t kRowsPerKernel = 4;
+constexpr int64_t kKeysPerKernel = 4;
+constexpr int64_t kLanes = 16;
+constexpr int64_t kValueColumns = 64;
+
+/// Splits [0, size) into chunks of `width` and a static remainder.
+SmallVector<std::pair<int64_t, int64_t>> chunks(int64_t size, int64_t width) {
+  SmallVector<std::pair<int64_t, int64_t>> out;
+  for (int64_t at = 0; at < size; at += width)
+    out.push_back({at, std::min(width, size - at)});
+  return out;
+}
+
+/// S[m, n] = qs[m] . K[jb + n] for the tile rows and the block's keys, in
+/// kRowsPerKernel x kKeysPerKernel register blocks; keys past the tile's
+/// range read the last key (their scores are masked afterwards).
+void emitScores(TileEmitter &e, const AttentionParts &a,
+                const TileConfig &config, Value bIdx, Value kh, Value row0,
+                Value jb, Value lastKey, int64_t tileRows,
+                int64_t rowsPerHead, int64_t group, int64_t headDim,
+                int64_t block, Value qs, Value probs) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  Value c0 = e.index(0);
+  Type keyElement = cast<MemRefType>(a.keys.memref.getType()).getElementType();
+  int64_t fullChunks = headDim / kLanes, tail = headDim % kLanes;
+  auto laneType = VectorType::get({kLanes}, f32);
+
+  forRange(e, c0, e.index(block / kKeysPerKernel), [&](Value nb) {
+    Value n0 = e.mul(nb, e.index(kKeysPerKernel));
+    SmallVector<std::pair<Value, SmallVector<Value, 4>>> keyRows;
+    for (int64_t n = 0; n < kKeysPerKernel; ++n) {
+      Value j = e.minS(e.add(jb, e.add(n0, e.index(n))), lastKey);
+      keyRows.push_back(e.row(a.keys, bIdx, kh, j));
+      if (!config.prefetch)
+        continue;
+      // Stream the cache ahead of use: this key's V row (read by P.V after
+      // the scores) and the K row one block later.
+      auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
+      e.prefetchRow(vMem, vIdx,
+                    cast<MemRefType>(vMem.getType()).getDimSize(3));
+      Value ahead = e.minS(e.add(j, e.index(block)), lastKey);
+      auto [kMem, kIdx] = e.row(a.keys, bIdx, kh, ahead);
+      e.prefetchRow(kMem, kIdx, headDim);
+    }
+    for (auto [m0, mr] : chunks(tileRows, kRowsPerKernel)) {
+      int64_t nr = kKeysPerKernel;
+      auto loadKey = [&](int64_t n, Value d, int64_t width) {
+        SmallVector<Value, 5> idx(keyRows[n].second.begin(), keyRows[n].second.end());
+        idx.push_back(d);
+        Value v = vector::LoadOp::create(
+            b, loc, VectorType::get({width}, keyElement), keyRows[n].first,
+            idx);
+        return e.toF32(v);
+      };
+      auto loadQuery = [&](int64_t k, Value d, int64_t width) {
+        return vector::LoadOp::create(b, loc,
+                                      VectorType::get({width}, f32), qs,
+                                      ValueRange{e.index(m0 + k), d})
+            .getResult();
+      };
+      // Accumulate over full 16-lane chunks of the head dim.
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(cast<ShapedType>(laneType),
+                                         b.getF32FloatAttr(0.0f)));
+      SmallVector<Value> init(mr * nr, zero);
+      SmallVector<Value> sums(init);
+      if (fullChunks > 0) {
+        auto dLoop = scf::ForOp::create(b, loc, c0,
+                                        e.index(fullChunks * kLanes),
+                                        e.index(kLanes), init);
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(dLoop.getBody());
+        Value d = dLoop.getInductionVar();
+        SmallVector<Value> keys, next;
+        for (int64_t n = 0; n < nr; ++n)
+          keys.push_back(loadKey(n, d, kLanes));
+        for (int64_t k = 0; k < mr; ++k) {
+          Value q = loadQuery(k, d, kLanes);
+          for (int64_t n = 0; n < nr; ++n)
+            next.push_back(vector::FMAOp::create(
+                b, loc, q, keys[n], dLoop.getRegionIterArg(k * nr + n)));
+        }
+        scf::YieldOp::create(b, loc, next);
+        sums.assign(dLoop.getResults().begin(), dLoop.getResults().end());
+      }
+      for (int64_t k = 0; k < mr; ++k) {
+        for (int64_t n = 0; n < nr; ++n) {
+          Value s = vector::ReductionOp::create(
+              b, loc, vector::CombiningKind::ADD, sums[k * nr + n], Value(),
+              arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+          if (tail) {
+            Value d = e.index(fullChunks * kLanes);
+            Value prod = arith::MulFOp::create(b, loc, loadQuery(k, d, tail),
+                                               loadKey(n, d, tail));
+            s = arith::AddFOp::create(
+                b, loc, s,
+                vector::ReductionOp::create(
+                    b, loc, vector::CombiningKind::ADD, prod, Value(),
+                    arith::FastMathFlags::reassoc));
+          }
+          memref::StoreOp::create(b, loc, s, probs,
+                                  ValueRange{e.index(m0 + k),
+                                             e.add(n0, e.index(n))});
+        }
+      }
+    }
+  });
+}
+
+/// Soft-cap, masks and the online-softmax update of every tile row over the
+/// block, as vectors of the block's scores: probs becomes P = exp(S - max),
+/// rowScale the factor exp(old max - new max) for the row's accumulator.
+void emitSoftmaxUpdate(TileEmitter &e, const AttentionParts &a, Value bIdx,
+                       Value kh, Value row0, Value jb, int64_t tileRows,
+                       int64_t rowsPerHead, int64_t group, int64_t qLen,
+                       int64_t block, Value probs, Value rowLo, Value rowHi,
+                       Value rowMax, Value rowSum, Value rowScale) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  auto rowType = VectorType::get({block}, f32);
+  auto indexRow = VectorType::get({block}, b.getIndexType());
+  Value c0 = e.index(0);
+  Value keys = arith::AddIOp::create(
+      b, loc, vector::BroadcastOp::create(b, loc, indexRow, jb),
+      arith::ConstantOp::create(
+          b, loc,
+          DenseElementsAttr::get(
+              cast<ShapedType>(indexRow),
+              llvm::to_vector(llvm::map_range(
+                  llvm::seq<int64_t>(0, block), [&](int64_t i) -> Attribute {
+                    return b.getIndexAttr(i);
+                  })))));
+  Value negInfRow = vector::BroadcastOp::create(b, loc, rowType, e.negInf());
+
+  forRange(e, c0, e.index(tileRows), [&](Value m) {
+    Value s = vector::LoadOp::create(b, loc, rowType, probs, ValueRange{m, c0});
+    if (a.softcap) {
+      Value cap = vector::BroadcastOp::create(b, loc, rowType,
+                                              e.f32(*a.softcap));
+      s = arith::MulFOp::create(
+          b, loc, cap,
+          math::TanhOp::create(b, loc, arith::DivFOp::create(b, loc, s, cap)));
+    }
+    if (a.mask) {
+      // The explicit mask is gathered element by element (any broadcast).
+      vector::StoreOp::create(b, loc, s, probs, ValueRange{m, c0});
+      Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
+      Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
+      Value i = e.minS(e.add(row0, r), e.index(qLen - 1));
+      Value h = e.add(e.mul(kh, e.index(group)), g);
+      Value keyLimit = e.index(a.kvLen - 1);
+      forRange(e, c0, e.index(block), [&](Value n) {
+        Value j = e.minS(e.add(jb, n), keyLimit);
+        SmallVector<Value, 4> idx = maskIndices(e, a.mask, {bIdx, h, i, j});
+        Value mv = memref::LoadOp::create(b, loc, a.mask, idx);
+        Value x = memref::LoadOp::create(b, loc, probs, ValueRange{m, n});
+        if (mv.getType().isInteger(1))
+          x = arith::SelectOp::create(b, loc, mv, x, e.negInf());
+        else
+          x = arith::AddFOp::create(b, loc, x, e.toF32(mv));
+        memref::StoreOp::create(b, loc, x, probs, ValueRange{m, n});
+      });
+      s = vector::LoadOp::create(b, loc, rowType, probs, ValueRange{m, c0});
+    }
+    // Keys outside the row's [lo, hi) are masked.
+    Value lo = vector::BroadcastOp::create(
+        b, loc, indexRow, memref::LoadOp::create(b, loc, rowLo, m));
+    Value hi = vector::BroadcastOp::create(
+        b, loc, indexRow, memref::LoadOp::create(b, loc, rowHi, m));
+    Value visible = arith::AndIOp::create(
+        b, loc,
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, keys, lo),
+        arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, keys, hi));
+    s = arith::SelectOp::create(b, loc, visible, s, negInfRow);
+
+    Value blockMax = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::MAXNUMF, s);
+    Value oldMax = memref::LoadOp::create(b, loc, rowMax, m);
+    Value newMax = arith::MaxNumFOp::create(b, loc, oldMax, blockMax);
+    // A row with nothing visible yet keeps P = 0 and its (zero) output.
+    Value live = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE,
+                                       newMax, e.negInf());
+    Value base = arith::SelectOp::create(b, loc, live, newMax, e.f32(0.0));
+    Value alpha = arith::SelectOp::create(
+        b, loc, live,
+        math::ExpOp::create(b, loc,
+                            arith::SubFOp::create(b, loc, oldMax, base)),
+        e.f32(1.0));
+    Value p = math::ExpOp::create(
+        b, loc,
+        arith::SubFOp::create(b, loc, s,
+                              vector::BroadcastOp::create(b, loc, rowType,
+                                                          base)));
+    vector::StoreOp::create(b, loc, p, probs, ValueRange{m, c0});
+    Value blockSum = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::ADD, p, Value(),
+        arith::FastMathFlags::reassoc);
+    Value oldSum = memref::LoadOp::create(b, loc, rowSum, m);
+    memref::StoreOp::create(
+        b, loc, math::FmaOp::create(b, loc, oldSum, alpha, blockSum), rowSum,
+        m);
+    memref::StoreOp::create(b, loc, newMax, rowMax, m);
+    memref::StoreOp::create(b, loc, alpha, rowScale, m);
+  });
+}
+
+/// acc[m] = rowScale[m] * acc[m] + sum_j P[m, j] V[j] in register blocks of
+/// kRowsPerKernel rows x kValueColumns output columns; each V chunk loaded
+/// once per block of rows.
+void emitValueProducts(TileEmitter &e, const AttentionParts &a, Value bIdx,
+                       Value kh, Value jb, Value jEnd, int64_t tileRows,
+                       int64_t valueDim, Value probs, Value rowScale,
+                       Value acc) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  Type valueElement =
+      cast<MemRefType>(a.values.memref.getType()).getElementType();
+  for (auto [col, width] : chunks(valueDim, kValueColumns)) {
+    auto colType = VectorType::get({width}, f32);
+    Value colIdx = e.index(col);
+    for (auto [m0, mr] : chunks(tileRows, kRowsPerKernel)) {
+      SmallVector<Value> init;
+      for (int64_t k = 0; k < mr; ++k) {
+        Value row = e.index(m0 + k);
+        Value o = vector::LoadOp::create(b, loc, colType, acc,
+                                         ValueRange{row, colIdx});
+        Value scale = vector::BroadcastOp::create(
+            b, loc, colType, memref::LoadOp::create(b, loc, rowScale, row));
+        init.push_back(arith::MulFOp::create(b, loc, o, scale));
+      }
+      auto jLoop = scf::ForOp::create(b, loc, jb, jEnd, e.index(1), init);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(jLoop.getBody());
+        Value j = jLoop.getInductionVar();
+        auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
+        SmallVector<Value, 5> idx(vIdx.begin(), vIdx.end());
+        idx.push_back(colIdx);
+        Value v = e.toF32(vector::LoadOp::create(
+            b, loc, VectorType::get({width}, valueElement), vMem, idx));
+        Value n = e.sub(j, jb);
+        SmallVector<Value> next;
+        for (int64_t k = 0; k < mr; ++k) {
+          Value p = memref::LoadOp::create(b, loc, probs,
+                                           ValueRange{e.index(m0 + k), n});
+          next.push_back(vector::FMAOp::create(
+              b, loc, vector::BroadcastOp::create(b, loc, colType, p), v,
+              jLoop.getRegionIterArg(k)));
+        }
+        scf::YieldOp::create(b, loc, next);
+      }
+      for (int64_t k = 0; k < mr; ++k)
+        vector::StoreOp::create(b, loc, jLoop.getResult(k), acc,
+                                ValueRange{e.index(m0 + k), colIdx});
+    }
+  }
+}
+
 void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
                         const TileConfig &config) {
   Location loc = a.op->getLoc();
@@ -188,7 +467,9 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       std::min(qLen, std::max<int64_t>(1, config.rowTarget / group));
   int64_t tileRows = group * rowsPerHead;
   int64_t tilesPerHead = (qLen + rowsPerHead - 1) / rowsPerHead;
-  int64_t block = std::max<int64_t>(1, config.keyBlock);
+  // Whole score kernels per block.
+  int64_t block = llvm::alignTo(std::max<int64_t>(1, config.keyBlock),
+                                kKeysPerKernel);
   Type f32 = b.getF32Type();
   auto rowType = [&](int64_t n) { return VectorType::get({n}, f32); };
   Type indexType = b.getIndexType();
@@ -209,6 +490,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     Value probs = scratch({tileRows, block}, f32);
     Value rowMax = scratch({tileRows}, f32);
     Value rowSum = scratch({tileRows}, f32);
+    Value rowScale = scratch({tileRows}, f32);
     Value rowLo = scratch({tileRows}, indexType);
     Value rowHi = scratch({tileRows}, indexType);
 
@@ -289,112 +571,14 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       b.setInsertionPointToStart(blockLoop.getBody());
       Value jb = blockLoop.getInductionVar();
       Value jEnd = e.minS(e.add(jb, e.index(block)), tileHi);
-
-      // Scores: each K row is loaded once and dotted with every tile row.
-      forRange(e, c0, e.index(block), [&](Value jj) {
-        Value j = e.add(jb, jj);
-        Value inBlock = e.cmp(arith::CmpIPredicate::slt, j, jEnd);
-        auto ifIn = scf::IfOp::create(b, loc, inBlock, /*withElse=*/true);
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(ifIn.elseBlock());
-          forRange(e, c0, e.index(tileRows), [&](Value m) {
-            memref::StoreOp::create(b, loc, e.negInf(), probs,
-                                    ValueRange{m, jj});
-          });
-          b.setInsertionPointToStart(ifIn.thenBlock());
-          auto [kMem, kIdx] = e.row(a.keys, bIdx, kh, j);
-          Value k = e.loadRow(kMem, kIdx, headDim);
-          forRange(e, c0, e.index(tileRows), [&](Value m) {
-            Value q = vector::LoadOp::create(b, loc, rowType(headDim), qs,
-                                             ValueRange{m, c0});
-            Value prod = arith::MulFOp::create(b, loc, q, k);
-            Value s = vector::ReductionOp::create(
-                b, loc, vector::CombiningKind::ADD, prod, Value(),
-                arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-            if (a.softcap) {
-              Value cap = e.f32(*a.softcap);
-              s = arith::MulFOp::create(
-                  b, loc, cap,
-                  math::TanhOp::create(b, loc,
-                                       arith::DivFOp::create(b, loc, s, cap)));
-            }
-            Value lo = memref::LoadOp::create(b, loc, rowLo, m);
-            Value hi = memref::LoadOp::create(b, loc, rowHi, m);
-            Value visible = arith::AndIOp::create(
-                b, loc, e.cmp(arith::CmpIPredicate::sge, j, lo),
-                e.cmp(arith::CmpIPredicate::slt, j, hi));
-            if (a.mask) {
-              Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
-              Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
-              Value i = e.minS(e.add(row0, r), e.index(qLen - 1));
-              Value h = e.add(e.mul(kh, e.index(group)), g);
-              SmallVector<Value, 4> idx =
-                  maskIndices(e, a.mask, {bIdx, h, i, j});
-              Value mv = memref::LoadOp::create(b, loc, a.mask, idx);
-              if (mv.getType().isInteger(1))
-                visible = arith::AndIOp::create(b, loc, visible, mv);
-              else
-                s = arith::AddFOp::create(b, loc, s, e.toF32(mv));
-            }
-            s = arith::SelectOp::create(b, loc, visible, s, e.negInf());
-            memref::StoreOp::create(b, loc, s, probs, ValueRange{m, jj});
-          });
-        }
-      });
-
-      // Softmax update and P.V per row; the output row stays in registers
-      // across the block's keys.
-      forRange(e, c0, e.index(tileRows), [&](Value m) {
-        Value scores = vector::LoadOp::create(b, loc, rowType(block), probs,
-                                              ValueRange{m, c0});
-        Value blockMax = vector::ReductionOp::create(
-            b, loc, vector::CombiningKind::MAXNUMF, scores);
-        Value oldMax = memref::LoadOp::create(b, loc, rowMax, m);
-        Value newMax = arith::MaxNumFOp::create(b, loc, oldMax, blockMax);
-        Value live = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE,
-                                           newMax, e.negInf());
-        auto ifLive = scf::IfOp::create(b, loc, live);
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(ifLive.thenBlock());
-        Value alpha = math::ExpOp::create(
-            b, loc, arith::SubFOp::create(b, loc, oldMax, newMax));
-        Value shifted = arith::SubFOp::create(
-            b, loc, scores,
-            vector::BroadcastOp::create(b, loc, rowType(block), newMax));
-        Value p = math::ExpOp::create(b, loc, shifted);
-        vector::StoreOp::create(b, loc, p, probs, ValueRange{m, c0});
-        Value blockSum = vector::ReductionOp::create(
-            b, loc, vector::CombiningKind::ADD, p, Value(),
-            arith::FastMathFlags::reassoc);
-        Value oldSum = memref::LoadOp::create(b, loc, rowSum, m);
-        memref::StoreOp::create(
-            b, loc, math::FmaOp::create(b, loc, oldSum, alpha, blockSum),
-            rowSum, m);
-        memref::StoreOp::create(b, loc, newMax, rowMax, m);
-        Value o = vector::LoadOp::create(b, loc, rowType(valueDim), acc,
-                                         ValueRange{m, c0});
-        o = arith::MulFOp::create(
-            b, loc, o,
-            vector::BroadcastOp::create(b, loc, rowType(valueDim), alpha));
-        auto pv = scf::ForOp::create(b, loc, jb, jEnd, c1, ValueRange{o});
-        {
-          OpBuilder::InsertionGuard guard(b);
-          b.setInsertionPointToStart(pv.getBody());
-          Value j = pv.getInductionVar();
-          Value pj = memref::LoadOp::create(b, loc, probs,
-                                            ValueRange{m, e.sub(j, jb)});
-          auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
-          Value v = e.loadRow(vMem, vIdx, valueDim);
-          Value next = vector::FMAOp::create(
-              b, loc,
-              vector::BroadcastOp::create(b, loc, rowType(valueDim), pj), v,
-              pv.getRegionIterArg(0));
-          scf::YieldOp::create(b, loc, next);
-        }
-        vector::StoreOp::create(b, loc, pv.getResult(0), acc,
-                                ValueRange{m, c0});
-      });
+      Value lastKey = e.sub(tileHi, c1);
+      emitScores(e, a, config, bIdx, kh, row0, jb, lastKey, tileRows,
+                 rowsPerHead, group, headDim, block, qs, probs);
+      emitSoftmaxUpdate(e, a, bIdx, kh, row0, jb, tileRows, rowsPerHead,
+                        group, qLen, block, probs, rowLo, rowHi, rowMax,
+                        rowSum, rowScale);
+      emitValueProducts(e, a, bIdx, kh, jb, jEnd, tileRows, valueDim, probs,
+                        rowScale, acc);
     }
 
     // O = acc / sum (0 for rows without a visible key), LSE = max + log sum.
@@ -564,6 +748,7 @@ struct CpuVectorizeAttentionPass
     config.rowTarget = rowTile;
     config.keyBlock = keyBlock;
     config.parallel = parallel;
+    config.prefetch = prefetch;
     RewritePatternSet patterns(&getContext());
     patterns.add<VectorizeAttention>(&getContext(), config);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
