@@ -34,6 +34,21 @@ def LowerToLoopsPass
                            "::mlir::scf::SCFDialect"];
 }
 
+def DecomposeAggregatesPass
+    : InterfacePass<"kv-decompose-aggregates", "mlir::FunctionOpInterface"> {
+  let summary = "Decompose aggregate linalg ops (linalg.softmax) on tensors";
+  let description = [{
+    Replaces ops with `linalg::AggregatedOpInterface` (linalg.softmax) by
+    their decomposition into linalg.generic reductions and element-wise ops,
+    which the loop lowering handles. Runs after raising, so attention that
+    was raised never reaches it.
+  }];
+  let dependentDialects = ["::mlir::linalg::LinalgDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def CpuVectorizeAttentionPass
     : InterfacePass<"kv-cpu-vectorize-attention", "mlir::FunctionOpInterface"> {
   let summary = "Tiled, GQA-packed, vectorised and parallel attention loops";

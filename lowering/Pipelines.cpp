@@ -1,6 +1,7 @@
 //===- Pipelines.cpp - named kv lowering pipelines ------------------------===//
 
 #include "lowering/Pipelines.h"
+#include "frontends/raising/Passes.h"
 #include "lowering/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
@@ -20,6 +21,10 @@ using namespace mlir;
 
 void mlir::kv::buildCpuPipeline(OpPassManager &pm,
                                 const CpuPipelineOptions &options) {
+  // Model graphs written with upstream ops get their attention fused.
+  if (options.raise)
+    pm.addNestedPass<func::FuncOp>(createRaiseAttentionPass());
+  pm.addNestedPass<func::FuncOp>(createDecomposeAggregatesPass());
   pm.addPass(createCanonicalizerPass());
 
   // Tensors to buffers; function results become trailing out-parameters,

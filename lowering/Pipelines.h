@@ -25,6 +25,11 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       *this, "threads",
       llvm::cl::desc("Run attention tiles on all cores (OpenMP)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> raise{
+      *this, "raise",
+      llvm::cl::desc("First raise unfused attention in upstream ops "
+                     "(kv-raise-attention)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> reference{
       *this, "reference",
       llvm::cl::desc("Scalar reference loops only (no tiling, vectors or "

@@ -62,6 +62,15 @@ static cl::opt<Emit> emit(
 static cl::opt<int64_t> keyBlock("key-block",
                                  cl::desc("Keys per online-softmax block"),
                                  cl::init(64));
+static cl::opt<bool>
+    raise("raise",
+          cl::desc("Raise unfused attention written with upstream ops to kv "
+                   "ops first (default on; --raise=false keeps it unfused)"),
+          cl::init(true));
+static cl::opt<bool> reference(
+    "reference",
+    cl::desc("Scalar reference loops only (no tiling, vectors or threads)"),
+    cl::init(false));
 static cl::opt<std::string>
     march("march", cl::desc("Target CPU for clang's -march (default: native)"),
           cl::init("native"));
@@ -249,6 +258,8 @@ int main(int argc, char **argv) {
     return 1;
   kv::CpuPipelineOptions options;
   options.keyBlock = keyBlock;
+  options.raise = raise;
+  options.reference = reference;
   kv::buildCpuPipeline(pm, options);
   if (failed(pm.run(*module)))
     return fail("lowering " + inputFile + " failed");
