@@ -1,7 +1,8 @@
 //===- KvBufferization.cpp - One-shot bufferization of kv ops -------------===//
 //
 // The attention, merge and load ops are in destination-passing style: their
-// results bufferize into the buffers of their inits, like linalg ops. The
+// results bufferize into the buffers of their inits, like linalg ops (the
+// fused append + attention too: its cache is a handle, not a tensor). The
 // append reads its tensors and writes only the cache, which is not a tensor.
 //
 //===----------------------------------------------------------------------===//
@@ -85,6 +86,8 @@ void mlir::kv::registerBufferizableOpInterfaceExternalModels(
     PartialAttentionOp::attachInterface<DpsModel<PartialAttentionOp>>(
         *context);
     CacheAttentionOp::attachInterface<DpsModel<CacheAttentionOp>>(*context);
+    AppendAttentionOp::attachInterface<DpsModel<AppendAttentionOp>>(
+        *context);
     MergeOp::attachInterface<DpsModel<MergeOp>>(*context);
     LoadOp::attachInterface<DpsModel<LoadOp>>(*context);
     AppendOp::attachInterface<AppendModel>(*context);

@@ -11,7 +11,8 @@ def Kv_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
     Implemented by every op that computes masked, scaled softmax attention.
     It exposes the score and mask semantics (section 2 of the design) in one
     place, so that passes and lowering treat `kv.attention`,
-    `kv.cache_attention` and `kv.partial_attention` alike.
+    `kv.cache_attention`, `kv.append_attention` and `kv.partial_attention`
+    alike.
   }];
   let methods = [
     InterfaceMethod<"The query operand `[B, Hq, Sq, D]`.",

@@ -271,6 +271,17 @@ void CacheAttentionOp::getEffects(
                        KVCacheResource::get());
 }
 
+void AppendAttentionOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  addBufferEffects(*this, getInit(), effects);
+  // The new rows are written before the attention reads the cache.
+  effects.emplace_back(MemoryEffects::Write::get(), &getCacheMutable(),
+                       KVCacheResource::get());
+  effects.emplace_back(MemoryEffects::Read::get(), &getCacheMutable(),
+                       KVCacheResource::get());
+}
+
 void MergeOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
@@ -314,6 +325,15 @@ int64_t CacheAttentionOp::getKeyHeadDim() {
 int64_t CacheAttentionOp::getValueHeadDim() {
   return getCacheType().getValueHeadDim();
 }
+int64_t AppendAttentionOp::getNumKvHeads() {
+  return getCacheType().getHeads();
+}
+int64_t AppendAttentionOp::getKeyHeadDim() {
+  return getCacheType().getHeadDim();
+}
+int64_t AppendAttentionOp::getValueHeadDim() {
+  return getCacheType().getValueHeadDim();
+}
 
 //===----------------------------------------------------------------------===//
 // Verifiers
@@ -351,13 +371,16 @@ LogicalResult PartialAttentionOp::verify() {
   return verifyBufferMode(*this, {getOutInit(), getLseInit()});
 }
 
-LogicalResult CacheAttentionOp::verify() {
-  if (failed(verifyScoreAttributes(*this)))
-    return failure();
-  ShapeChecker check(*this);
-  CacheType cache = getCacheType();
-  auto q = check.ranked(getQuery(), "query", 4, "[B, Hq, Sq, D]");
-  if (failed(q) || failed(verifyFloatElement(*this, getQuery(), "query")))
+/// Checks the query, lengths, mask and init of attention against a cache
+/// (`kv.cache_attention`, `kv.append_attention`); `lensName` names the
+/// lengths operand.
+static LogicalResult verifyCacheQuery(Operation *op, Value query,
+                                      CacheType cache, Value lens,
+                                      StringRef lensName, Value mask,
+                                      Value init) {
+  ShapeChecker check(op);
+  auto q = check.ranked(query, "query", 4, "[B, Hq, Sq, D]");
+  if (failed(q) || failed(verifyFloatElement(op, query, "query")))
     return failure();
   int64_t batch = q->getDimSize(0), hq = q->getDimSize(1),
           sq = q->getDimSize(2);
@@ -365,17 +388,25 @@ LogicalResult CacheAttentionOp::verify() {
                         "query head dim (cache head_dim)")))
     return failure();
   if (!ShapedType::isDynamic(hq) && hq % cache.getHeads() != 0)
-    return emitOpError() << "expects query heads (" << hq
-                         << ") to be a multiple of KV heads, got "
-                         << cache.getHeads();
+    return op->emitOpError() << "expects query heads (" << hq
+                             << ") to be a multiple of KV heads, got "
+                             << cache.getHeads();
   if (!ShapedType::isDynamic(sq) && sq > cache.getCapacity())
-    return emitOpError() << "expects query length <= cache capacity ("
-                         << cache.getCapacity() << "), got " << sq;
-  if (failed(check.lengths(getKvLens(), "kv_lens", batch)) ||
-      failed(check.mask(getMask(), {batch, hq, sq, cache.getCapacity()})) ||
-      failed(verifyOutput(*this, getInit(), "init",
+    return op->emitOpError() << "expects query length <= cache capacity ("
+                             << cache.getCapacity() << "), got " << sq;
+  if (failed(check.lengths(lens, lensName, batch)) ||
+      failed(check.mask(mask, {batch, hq, sq, cache.getCapacity()})) ||
+      failed(verifyOutput(op, init, "init",
                           {batch, hq, sq, cache.getValueHeadDim()})) ||
-      failed(verifyFloatElement(*this, getInit(), "init")))
+      failed(verifyFloatElement(op, init, "init")))
+    return failure();
+  return success();
+}
+
+LogicalResult CacheAttentionOp::verify() {
+  if (failed(verifyScoreAttributes(*this)) ||
+      failed(verifyCacheQuery(*this, getQuery(), getCacheType(), getKvLens(),
+                              "kv_lens", getMask(), getInit())))
     return failure();
   return verifyBufferMode(*this, getInit());
 }
@@ -410,23 +441,25 @@ LogicalResult MergeOp::verify() {
   return verifyBufferMode(*this, {getOutInit(), getLseInit()});
 }
 
-LogicalResult AppendOp::verify() {
-  ShapeChecker check(*this);
-  CacheType cache = getCacheType();
-  auto k = check.ranked(getKey(), "key", 4, "[B, Hkv, S, D]");
+/// Checks the new rows of an append (`kv.append`, `kv.append_attention`)
+/// against the cache; `lensName` names the lengths operand.
+static LogicalResult verifyAppendRows(Operation *op, Value key, Value value,
+                                      CacheType cache, Value lens,
+                                      StringRef lensName) {
+  ShapeChecker check(op);
+  auto k = check.ranked(key, "key", 4, "[B, Hkv, S, D]");
   if (failed(k))
     return failure();
-  auto v = check.ranked(getValue(), "value", 4, "[B, Hkv, S, Dv]");
+  auto v = check.ranked(value, "value", 4, "[B, Hkv, S, Dv]");
   if (failed(v))
     return failure();
-  if (failed(verifyFloatElement(*this, getKey(), "key")) ||
-      failed(verifyFloatElement(*this, getValue(), "value")))
+  if (failed(verifyFloatElement(op, key, "key")) ||
+      failed(verifyFloatElement(op, value, "value")))
     return failure();
   if (k->getElementType() != v->getElementType())
-    return emitOpError() << "expects key and value to share an element type, "
-                            "got "
-                         << k->getElementType() << " and "
-                         << v->getElementType();
+    return op->emitOpError()
+           << "expects key and value to share an element type, got "
+           << k->getElementType() << " and " << v->getElementType();
   int64_t batch = k->getDimSize(0);
   if (failed(check.same(cache.getHeads(), k->getDimSize(1),
                         "key heads (cache heads)")) ||
@@ -439,13 +472,40 @@ LogicalResult AppendOp::verify() {
       failed(check.same(batch, v->getDimSize(0), "value batch")) ||
       failed(check.same(k->getDimSize(2), v->getDimSize(2),
                         "value length (key length)")) ||
-      failed(check.lengths(getLens(), "lens", batch)))
+      failed(check.lengths(lens, lensName, batch)))
     return failure();
   int64_t rows = k->getDimSize(2);
   if (!ShapedType::isDynamic(rows) && rows > cache.getCapacity())
-    return emitOpError() << "expects at most capacity ("
-                         << cache.getCapacity() << ") new rows, got " << rows;
+    return op->emitOpError() << "expects at most capacity ("
+                             << cache.getCapacity() << ") new rows, got "
+                             << rows;
+  return success();
+}
+
+LogicalResult AppendOp::verify() {
+  if (failed(verifyAppendRows(*this, getKey(), getValue(), getCacheType(),
+                              getLens(), "lens")))
+    return failure();
   return verifyBufferMode(*this, {});
+}
+
+LogicalResult AppendAttentionOp::verify() {
+  CacheType cache = getCacheType();
+  if (failed(verifyScoreAttributes(*this)) ||
+      failed(verifyAppendRows(*this, getKey(), getValue(), cache,
+                              getPastLens(), "past_lens")))
+    return failure();
+  // The new rows and the queries are of the same sequences (the lengths
+  // alone cannot tell when they are dynamic).
+  ShapeChecker check(*this);
+  auto q = check.ranked(getQuery(), "query", 4, "[B, Hq, Sq, D]");
+  if (failed(q) ||
+      failed(check.same(q->getDimSize(0), dimOf(getKey(), 0),
+                        "key batch (query batch)")) ||
+      failed(verifyCacheQuery(*this, getQuery(), cache, getPastLens(),
+                              "past_lens", getMask(), getInit())))
+    return failure();
+  return verifyBufferMode(*this, getInit());
 }
 
 LogicalResult LoadOp::verify() {
@@ -552,11 +612,13 @@ struct NormalizeScoreAttributes : OpRewritePattern<OpTy> {
   }
 };
 
-/// A single query row per sequence sits at the last cached position, so the
-/// causal mask and any right window exclude nothing the lengths do not.
-struct DropDecodeCausalMask : OpRewritePattern<CacheAttentionOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(CacheAttentionOp op,
+/// A single query row per sequence sits at the last cached position (also
+/// after a fused append), so the causal mask and any right window exclude
+/// nothing the lengths do not.
+template <typename OpTy>
+struct DropDecodeCausalMask : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
     auto query = cast<ShapedType>(op.getQuery().getType());
     if (query.getDimSize(2) != 1)
@@ -606,7 +668,13 @@ void PartialAttentionOp::getCanonicalizationPatterns(
 void CacheAttentionOp::getCanonicalizationPatterns(RewritePatternSet &results,
                                                    MLIRContext *context) {
   results.add<NormalizeScoreAttributes<CacheAttentionOp>,
-              DropDecodeCausalMask>(context);
+              DropDecodeCausalMask<CacheAttentionOp>>(context);
+}
+
+void AppendAttentionOp::getCanonicalizationPatterns(
+    RewritePatternSet &results, MLIRContext *context) {
+  results.add<NormalizeScoreAttributes<AppendAttentionOp>,
+              DropDecodeCausalMask<AppendAttentionOp>>(context);
 }
 
 void MergeOp::getCanonicalizationPatterns(RewritePatternSet &results,

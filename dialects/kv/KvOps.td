@@ -285,6 +285,67 @@ def Kv_AppendOp : Kv_Op<"append", [
 }
 
 //===----------------------------------------------------------------------===//
+// kv.append_attention
+//===----------------------------------------------------------------------===//
+
+def Kv_AppendAttentionOp : Kv_AttentionBaseOp<"append_attention"> {
+  let summary = "Append new K/V rows to a cache and attend over it, fused";
+  let description = [{
+    Exactly `kv.append %key, %value, %cache, %past_lens` followed by
+    `kv.cache_attention %query, %cache, kv_lens` with
+    `kv_lens[b] = past_lens[b] + S`: the new rows `K_new: [B, Hkv, S, D]` and
+    `V_new: [B, Hkv, S, Dv]` are written (converted to the cache's element
+    type) at tokens `[past_lens[b], past_lens[b] + S)` of sequence `b`, then
+    `Q: [B, Hq, Sq, D]` attends to the first `past_lens[b] + S` tokens.
+    Query row `i` sits at position `past_lens[b] + S - Sq + i` (bottom-right
+    alignment); `causal`, the windows, `scale` and `softcap` mean what they
+    mean for `kv.cache_attention`, and the explicit mask, if any, broadcasts
+    to `[B, Hq, Sq, capacity]`.
+
+    One op instead of two lets a back end read the step's rows straight from
+    `key`/`value` while it writes them once into the cache, instead of
+    reading them back from the cache. `kv-fuse-append` forms it where it can
+    prove the lengths relation.
+
+    ```mlir
+    %o = kv.append_attention %q, %k, %v, %cache, %past
+           : tensor<8x32x1x128xf32>, tensor<8x8x1x128xf32>,
+             tensor<8x8x1x128xf32>,
+             !kv.cache<f16, heads = 8, head_dim = 128, capacity = 4096>,
+             tensor<8xi32>
+           outs(%init : tensor<8x32x1x128xf32>) -> tensor<8x32x1x128xf32>
+    ```
+  }];
+  let arguments = !con((ins
+    Kv_Shaped:$query, Kv_Shaped:$key, Kv_Shaped:$value,
+    Kv_CacheType:$cache, Kv_LengthsShaped:$past_lens,
+    Optional<Kv_Shaped>:$mask,
+    Kv_Shaped:$init),
+    Kv_ScoreAttrs);
+  let results = (outs Variadic<AnyRankedTensor>:$result);
+  let assemblyFormat = [{
+    $query `,` $key `,` $value `,` $cache `,` $past_lens `:` type($query) `,`
+    type($key) `,` type($value) `,` qualified(type($cache)) `,`
+    type($past_lens)
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+  }];
+  let extraClassDeclaration = [{
+    ::mlir::MutableOperandRange getDpsInitsMutable() {
+      return getInitMutable();
+    }
+    ::mlir::kv::CacheType getCacheType() {
+      return ::llvm::cast<::mlir::kv::CacheType>(getCache().getType());
+    }
+    /// Rows appended per sequence (S), possibly dynamic.
+    int64_t getNumNewTokens() {
+      return ::llvm::cast<::mlir::ShapedType>(getKey().getType())
+          .getDimSize(2);
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // kv.load
 //===----------------------------------------------------------------------===//
 

@@ -39,3 +39,45 @@ func.func @split_and_merge(%q: tensor<1x2x1x8xf32>, %k: tensor<1x2x4x8xf32>, %v:
       outs(%oi, %li : tensor<1x2x1x8xf32>, tensor<1x2x1xf32>) -> tensor<1x2x1x8xf32>, tensor<1x2x1xf32>
   return %o#0, %m#0 : tensor<1x2x1x8xf32>, tensor<1x2x1x8xf32>
 }
+
+// -----
+
+// The fused append + attention writes into the buffer of its init, reads
+// the buffers of Q, K, V and past_lens, and keeps its cache handle.
+// CHECK-LABEL: func @fused_decode_step
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: memref<1x4x1x32xf32>, %[[K:[a-z0-9]+]]: memref<1x2x1x32xf32>, %[[V:[a-z0-9]+]]: memref<1x2x1x32xf32>
+// CHECK-SAME: %[[C:[a-z0-9]+]]: !kv.cache
+// CHECK-SAME: %[[P:[a-z0-9]+]]: memref<1xi32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {{.*}} : memref<1x4x1x32xf32>
+// CHECK: kv.append_attention %[[Q]], %[[K]], %[[V]], %[[C]], %[[P]] : memref<1x4x1x32xf32>, memref<1x2x1x32xf32>, memref<1x2x1x32xf32>, !kv.cache<{{.*}}>, memref<1xi32> outs(%[[OUT]] : memref<1x4x1x32xf32>)
+// CHECK: return %[[OUT]]
+func.func @fused_decode_step(%q: tensor<1x4x1x32xf32>, %k: tensor<1x2x1x32xf32>, %v: tensor<1x2x1x32xf32>,
+                             %c: !kv.cache<f16, heads = 2, head_dim = 32, capacity = 16>,
+                             %past: tensor<1xi32>) -> tensor<1x4x1x32xf32> {
+  %i = tensor.empty() : tensor<1x4x1x32xf32>
+  %o = kv.append_attention %q, %k, %v, %c, %past : tensor<1x4x1x32xf32>, tensor<1x2x1x32xf32>,
+      tensor<1x2x1x32xf32>, !kv.cache<f16, heads = 2, head_dim = 32, capacity = 16>, tensor<1xi32>
+      outs(%i : tensor<1x4x1x32xf32>) -> tensor<1x4x1x32xf32>
+  return %o : tensor<1x4x1x32xf32>
+}
+
+// -----
+
+// A mask is read like the other inputs. The init is a function argument that
+// is still returned unchanged, so the op must not write it in place: the
+// result gets its own buffer, initialised by a copy.
+// CHECK-LABEL: func @fused_with_mask_init_still_live
+// CHECK-SAME: %[[M:[a-z0-9]+]]: memref<1x1x1x16xf32>, %[[I:[a-z0-9]+]]: memref<1x4x1x32xf32>
+// CHECK: %[[OUT:.*]] = memref.alloc() {{.*}} : memref<1x4x1x32xf32>
+// CHECK: memref.copy %[[I]], %[[OUT]]
+// CHECK: kv.append_attention {{.*}} mask(%[[M]] : memref<1x1x1x16xf32>) outs(%[[OUT]] : memref<1x4x1x32xf32>)
+// CHECK: return %[[OUT]], %[[I]]
+func.func @fused_with_mask_init_still_live(%q: tensor<1x4x1x32xf32>, %k: tensor<1x2x1x32xf32>,
+                                           %c: !kv.cache<f16, heads = 2, head_dim = 32, capacity = 16>,
+                                           %past: tensor<1xi32>, %m: tensor<1x1x1x16xf32>,
+                                           %i: tensor<1x4x1x32xf32>) -> (tensor<1x4x1x32xf32>, tensor<1x4x1x32xf32>) {
+  %o = kv.append_attention %q, %k, %k, %c, %past : tensor<1x4x1x32xf32>, tensor<1x2x1x32xf32>,
+      tensor<1x2x1x32xf32>, !kv.cache<f16, heads = 2, head_dim = 32, capacity = 16>, tensor<1xi32>
+      mask(%m : tensor<1x1x1x16xf32>) outs(%i : tensor<1x4x1x32xf32>) -> tensor<1x4x1x32xf32>
+  return %o, %i : tensor<1x4x1x32xf32>, tensor<1x4x1x32xf32>
+}

@@ -136,3 +136,53 @@ func.func @dead_attention_removed(%q: tensor<1x2x3x64xf32>, %k: tensor<1x2x3x64x
       !kv.cache<f32, heads = 2, head_dim = 64, capacity = 8>, tensor<1xi32>
   return
 }
+
+// -----
+
+// The fused append + attention uses the score canonicalisers: a decode step
+// drops `causal` (its query row is the last appended token) and the default
+// scale 1/sqrt(64).
+// CHECK-LABEL: func @append_attention_decode_normalised
+// CHECK: kv.append_attention
+// CHECK-NOT: causal
+// CHECK-NOT: scale
+// CHECK-SAME: -> tensor<2x4x1x64xf32>
+func.func @append_attention_decode_normalised(%q: tensor<2x4x1x64xf32>, %k: tensor<2x2x1x64xf32>,
+                                              %c: !kv.cache<f16, heads = 2, head_dim = 64, capacity = 32>,
+                                              %p: tensor<2xi32>) -> tensor<2x4x1x64xf32> {
+  %i = tensor.empty() : tensor<2x4x1x64xf32>
+  %o = kv.append_attention %q, %k, %k, %c, %p : tensor<2x4x1x64xf32>, tensor<2x2x1x64xf32>,
+         tensor<2x2x1x64xf32>, !kv.cache<f16, heads = 2, head_dim = 64, capacity = 32>, tensor<2xi32>
+         outs(%i : tensor<2x4x1x64xf32>) {causal, scale = 0.125 : f32} -> tensor<2x4x1x64xf32>
+  return %o : tensor<2x4x1x64xf32>
+}
+
+// -----
+
+// Several new query rows: causal stays, a right window under it is dropped.
+// CHECK-LABEL: func @append_attention_prefill_causal_kept
+// CHECK: kv.append_attention {{.*}} {causal} -> tensor<1x4x3x64xf32>
+func.func @append_attention_prefill_causal_kept(%q: tensor<1x4x3x64xf32>, %k: tensor<1x2x3x64xf32>,
+                                                %c: !kv.cache<f16, heads = 2, head_dim = 64, capacity = 32>,
+                                                %p: tensor<1xi32>) -> tensor<1x4x3x64xf32> {
+  %i = tensor.empty() : tensor<1x4x3x64xf32>
+  %o = kv.append_attention %q, %k, %k, %c, %p : tensor<1x4x3x64xf32>, tensor<1x2x3x64xf32>,
+         tensor<1x2x3x64xf32>, !kv.cache<f16, heads = 2, head_dim = 64, capacity = 32>, tensor<1xi32>
+         outs(%i : tensor<1x4x3x64xf32>) {causal, window_right = 2 : i64} -> tensor<1x4x3x64xf32>
+  return %o : tensor<1x4x3x64xf32>
+}
+
+// -----
+
+// The fused op writes the cache: it stays even when its result is unused.
+// CHECK-LABEL: func @dead_append_attention_kept
+// CHECK: kv.append_attention
+func.func @dead_append_attention_kept(%q: tensor<1x4x3x64xf32>, %k: tensor<1x2x3x64xf32>,
+                                      %c: !kv.cache<f16, heads = 2, head_dim = 64, capacity = 32>,
+                                      %p: tensor<1xi32>) {
+  %i = tensor.empty() : tensor<1x4x3x64xf32>
+  %o = kv.append_attention %q, %k, %k, %c, %p : tensor<1x4x3x64xf32>, tensor<1x2x3x64xf32>,
+         tensor<1x2x3x64xf32>, !kv.cache<f16, heads = 2, head_dim = 64, capacity = 32>, tensor<1xi32>
+         outs(%i : tensor<1x4x3x64xf32>) {causal} -> tensor<1x4x3x64xf32>
+  return
+}

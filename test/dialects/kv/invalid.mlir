@@ -611,6 +611,106 @@ func.func @append_too_many_rows(%k: tensor<1x2x9x16xf32>, %v: tensor<1x2x9x16xf3
 
 // -----
 
+// Fused append + attention: new rows of other sequences than the queries
+// (dynamic lengths do not tell).
+func.func @append_attention_batch(%q: tensor<1x4x1x16xf32>, %k: tensor<2x2x1x16xf32>, %v: tensor<2x2x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<?xi32>, %i: tensor<1x4x1x16xf32>) {
+  // expected-error @+1 {{expects key batch (query batch) to be 1, got 2}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<1x4x1x16xf32>, tensor<2x2x1x16xf32>, tensor<2x2x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<?xi32> outs(%i : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  return
+}
+
+// -----
+
+// Fused: the append checks apply (value head dim).
+func.func @append_attention_value_dim(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x8xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<1xi32>, %i: tensor<1x4x1x16xf32>) {
+  // expected-error @+1 {{expects value head dim (cache value_dim) to be 16, got 8}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x8xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%i : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  return
+}
+
+// -----
+
+// Fused: more new rows than the capacity.
+func.func @append_attention_too_many_rows(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x9x16xf32>, %v: tensor<1x2x9x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<1xi32>, %i: tensor<1x4x1x16xf32>) {
+  // expected-error @+1 {{expects at most capacity (8) new rows, got 9}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<1x4x1x16xf32>, tensor<1x2x9x16xf32>, tensor<1x2x9x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%i : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  return
+}
+
+// -----
+
+// Fused: past_lens of the wrong batch.
+func.func @append_attention_past_lens(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<2xi32>, %i: tensor<1x4x1x16xf32>) {
+  // expected-error @+1 {{expects past_lens size (batch) to be 1, got 2}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<2xi32> outs(%i : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  return
+}
+
+// -----
+
+// Fused: the cache attention checks apply (GQA).
+func.func @append_attention_gqa(%q: tensor<1x3x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<1xi32>, %i: tensor<1x3x1x16xf32>) {
+  // expected-error @+1 {{expects query heads (3) to be a multiple of KV heads, got 2}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<1x3x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%i : tensor<1x3x1x16xf32>) -> tensor<1x3x1x16xf32>
+  return
+}
+
+// -----
+
+// Fused: query rank.
+func.func @append_attention_query_rank(%q: tensor<4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<1xi32>, %i: tensor<1x4x1x16xf32>) {
+  // expected-error @+1 {{expects query of rank 4 [B, Hq, Sq, D], got rank 3}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%i : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  return
+}
+
+// -----
+
+// Fused: the mask broadcasts over the capacity.
+func.func @append_attention_mask(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<1xi32>, %i: tensor<1x4x1x16xf32>, %m: tensor<1x4x1x5xi1>) {
+  // expected-error @+1 {{expects mask dim 3 to be 1 or 8 to broadcast to [B, Hq, Sq, Skv], got 5}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> mask(%m : tensor<1x4x1x5xi1>) outs(%i : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  return
+}
+
+// -----
+
+// Fused: init value head dim.
+func.func @append_attention_init(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<1xi32>, %i: tensor<1x4x1x8xf32>) {
+  // expected-error @+1 {{expects init value head dim to be 16, got 8}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%i : tensor<1x4x1x8xf32>) -> tensor<1x4x1x8xf32>
+  return
+}
+
+// -----
+
+// Fused: score attributes.
+func.func @append_attention_window(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<1xi32>, %i: tensor<1x4x1x16xf32>) {
+  // expected-error @+1 {{expects window_left >= -1, got -2}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%i : tensor<1x4x1x16xf32>) {window_left = -2 : i64} -> tensor<1x4x1x16xf32>
+  return
+}
+
+// -----
+
+// Fused: the tensor form has one result.
+func.func @append_attention_no_result(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x1x16xf32>, %v: tensor<1x2x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<1xi32>, %i: tensor<1x4x1x16xf32>) {
+  // expected-error @+1 {{expects 1 result(s) on tensors, got 0}}
+  kv.append_attention %q, %k, %v, %c, %p : tensor<1x4x1x16xf32>, tensor<1x2x1x16xf32>, tensor<1x2x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%i : tensor<1x4x1x16xf32>)
+  return
+}
+
+// -----
+
+// Fused: tensors and memrefs mixed.
+func.func @append_attention_mixed(%q: tensor<1x4x1x16xf32>, %k: memref<1x2x1x16xf32>, %v: memref<1x2x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %p: tensor<1xi32>, %i: tensor<1x4x1x16xf32>) {
+  // expected-error @+1 {{expects all shaped operands to be tensors or all to be memrefs}}
+  %o = kv.append_attention %q, %k, %v, %c, %p : tensor<1x4x1x16xf32>, memref<1x2x1x16xf32>, memref<1x2x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%i : tensor<1x4x1x16xf32>) -> tensor<1x4x1x16xf32>
+  return
+}
+
+// -----
+
 // Heads differ from the cache's.
 func.func @load_heads(%c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %a: tensor<1x3x8x16xf32>, %b: tensor<1x2x8x16xf32>) {
   // expected-error @+1 {{expects key_init heads (cache heads) to be 2, got 3}}

@@ -157,3 +157,48 @@ func.func @cache_view(%cache: !kv.cache<f16, heads = 2, head_dim = 64, value_dim
       -> memref<?x2x16x64xf16>, memref<?x2x16x32xf16>, memref<?x7xi32>
   return %t : memref<?x7xi32>
 }
+
+// -----
+
+// Fused append + cache attention: a decode step with GQA, a paged bf16
+// cache, all score attributes and a bool mask over the capacity.
+// CHECK-LABEL: func @append_attention_all_options
+// CHECK: %[[O:.*]] = kv.append_attention %{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}} : tensor<2x8x3x64xf32>, tensor<2x2x3x64xf32>, tensor<2x2x3x32xf32>, !kv.cache<bf16, heads = 2, head_dim = 64, value_dim = 32, capacity = 64, layout = #kv.paged<page_size = 16>>, tensor<2xi32>
+// CHECK-SAME: mask(%{{[a-z0-9_#]+}} : tensor<2x1x3x64xi1>)
+// CHECK-SAME: outs(%{{[a-z0-9_#]+}} : tensor<2x8x3x32xf32>)
+// CHECK-SAME: {causal, scale = 5.000000e-01 : f32, softcap = 3.000000e+01 : f32, window_left = 7 : i64}
+// CHECK-SAME: -> tensor<2x8x3x32xf32>
+// CHECK: return %[[O]]
+func.func @append_attention_all_options(
+    %q: tensor<2x8x3x64xf32>, %k: tensor<2x2x3x64xf32>, %v: tensor<2x2x3x32xf32>,
+    %cache: !kv.cache<bf16, heads = 2, head_dim = 64, value_dim = 32, capacity = 64,
+                      layout = #kv.paged<page_size = 16>>,
+    %past: tensor<2xi32>, %m: tensor<2x1x3x64xi1>) -> tensor<2x8x3x32xf32> {
+  %init = tensor.empty() : tensor<2x8x3x32xf32>
+  %o = kv.append_attention %q, %k, %v, %cache, %past
+      : tensor<2x8x3x64xf32>, tensor<2x2x3x64xf32>, tensor<2x2x3x32xf32>,
+        !kv.cache<bf16, heads = 2, head_dim = 64, value_dim = 32, capacity = 64,
+                  layout = #kv.paged<page_size = 16>>, tensor<2xi32>
+      mask(%m : tensor<2x1x3x64xi1>) outs(%init : tensor<2x8x3x32xf32>)
+      {causal, scale = 0.5 : f32, softcap = 30.0 : f32, window_left = 7 : i64}
+      -> tensor<2x8x3x32xf32>
+  return %o : tensor<2x8x3x32xf32>
+}
+
+// -----
+
+// The memref form of the fused op has no results; f16 new rows go into an
+// f32 cache.
+// CHECK-LABEL: func @append_attention_on_memrefs
+// CHECK: kv.append_attention {{.*}} : memref<1x4x1x16xf32>, memref<1x2x1x16xf16>, memref<1x2x1x16xf16>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, memref<1xi32> outs(%{{[a-z0-9_#]+}} : memref<1x4x1x16xf32>)
+// CHECK-NOT: ->
+func.func @append_attention_on_memrefs(%q: memref<1x4x1x16xf32>, %k: memref<1x2x1x16xf16>,
+                                       %v: memref<1x2x1x16xf16>,
+                                       %cache: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>,
+                                       %past: memref<1xi32>, %o: memref<1x4x1x16xf32>) {
+  kv.append_attention %q, %k, %v, %cache, %past
+      : memref<1x4x1x16xf32>, memref<1x2x1x16xf16>, memref<1x2x1x16xf16>,
+        !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, memref<1xi32>
+      outs(%o : memref<1x4x1x16xf32>)
+  return
+}
