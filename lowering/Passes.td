@@ -117,9 +117,8 @@ def CpuToLLVMPass : Pass<"kv-cpu-to-llvm", "mlir::ModuleOp"> {
     The CPU back end's final conversion: func, arith, math, cf, memref,
     index, ub, vector and OpenMP ops to the LLVM dialect, `!kv.cache`
     handles to pointers to `kvfuse_cache_desc`, and `kv.cache_view` to loads
-    of the descriptor's pools and page table. `math.tanh` is expanded and
-    `math.exp` replaced by a polynomial approximation first, so that both
-    vectorise (LLVM would call scalar libm functions).
+    of the descriptor's pools and page table. `math.tanh` is expanded into
+    `math.exp` first (LLVM would call libm's tanhf).
   }];
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }

@@ -115,12 +115,10 @@ struct CpuToLLVMPass : kv::impl::CpuToLLVMPassBase<CpuToLLVMPass> {
     MLIRContext *ctx = &getContext();
     ModuleOp module = getOperation();
 
-    // x86 has no tanh instruction and LLVM would call libm: spell it with exp.
+    // LLVM would call libm for tanh: spell it with exp.
     {
       RewritePatternSet expansions(ctx);
       math::populateExpansionPatterns(expansions, {"tanh"});
-      populateMathPolynomialApproximationPatterns(
-          expansions, [](StringRef name) { return name == "exp"; });
       if (failed(applyPatternsGreedily(module, std::move(expansions))))
         return signalPassFailure();
     }

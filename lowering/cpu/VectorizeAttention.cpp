@@ -139,6 +139,70 @@ public:
     return toF32(v);
   }
 
+  /// exp(x) for f32 scalars or vectors without a libm call (LLVM would
+  /// scalarise a vector exp into expf calls): x = n ln2 + r with
+  /// |r| <= ln2/2, a degree-6 polynomial for exp(r) (relative error about
+  /// 2e-7) and 2^n built in the exponent bits. exp(-inf) and arguments
+  /// below -87.3 give exactly 0, so masked scores drop out.
+  Value exp(Value x) {
+    Type type = x.getType();
+    auto splat = [&](double v) -> Value {
+      Value c = f32(v);
+      if (auto vt = dyn_cast<VectorType>(type))
+        return vector::BroadcastOp::create(b, loc, vt, c);
+      return c;
+    };
+    auto fma = [&](Value a, Value m, Value c) -> Value {
+      return math::FmaOp::create(b, loc, a, m, c);
+    };
+    Value underflow = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ULT,
+                                            x, splat(-87.3));
+    Value clamped = arith::MinNumFOp::create(
+        b, loc, arith::MaxNumFOp::create(b, loc, x, splat(-87.3)),
+        splat(88.3));
+    Value n = math::RoundEvenOp::create(
+        b, loc, arith::MulFOp::create(b, loc, clamped, splat(1.4426950408889634)));
+    Value r = fma(n, splat(-0.693145751953125), clamped);
+    r = fma(n, splat(-1.428606765330187e-06), r);
+    Value p = splat(1.0 / 720);
+    for (double c : {1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5, 1.0, 1.0})
+      p = fma(p, r, splat(c));
+    Type intType = b.getI32Type();
+    if (auto vt = dyn_cast<VectorType>(type))
+      intType = VectorType::get(vt.getShape(), intType);
+    auto splatInt = [&](int32_t v) -> Value {
+      Value c = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+      if (auto vt = dyn_cast<VectorType>(intType))
+        return vector::BroadcastOp::create(b, loc, vt, c);
+      return c;
+    };
+    Value bits = arith::ShLIOp::create(
+        b, loc,
+        arith::AddIOp::create(b, loc,
+                              arith::FPToSIOp::create(b, loc, intType, n),
+                              splatInt(127)),
+        splatInt(23));
+    Value scale = arith::BitcastOp::create(b, loc, type, bits);
+    Value result = arith::MulFOp::create(b, loc, p, scale);
+    return arith::SelectOp::create(b, loc, underflow, splat(0.0), result);
+  }
+
+  /// tanh(x) = 1 - 2 / (exp(2x) + 1), through the exp above (saturates to
+  /// +-1 for large |x|; absolute error about 1e-7 near 0).
+  Value tanh(Value x) {
+    Type type = x.getType();
+    auto splat = [&](double v) -> Value {
+      Value c = f32(v);
+      if (auto vt = dyn_cast<VectorType>(type))
+        return vector::BroadcastOp::create(b, loc, vt, c);
+      return c;
+    };
+    Value e2x = exp(arith::MulFOp::create(b, loc, x, splat(2.0)));
+    Value q = arith::DivFOp::create(
+        b, loc, splat(2.0), arith::AddFOp::create(b, loc, e2x, splat(1.0)));
+    return arith::SubFOp::create(b, loc, splat(1.0), q);
+  }
+
   /// Prefetches every cache line of a feature row (read, into L1/L2).
   void prefetchRow(Value memref, ArrayRef<Value> leading, int64_t dim) {
     auto type = cast<MemRefType>(memref.getType());
@@ -201,6 +265,43 @@ SmallVector<std::pair<int64_t, int64_t>> chunks(int64_t size, int64_t width) {
   for (int64_t at = 0; at < size; at += width)
     out.push_back({at, std::min(width, size - at)});
   return out;
+}
+
+/// The four horizontal sums of four vector<16xf32> as one vector<4xf32>,
+/// by halving shuffles shared between the vectors (12 operations instead
+/// of four separate reduction trees).
+Value sumFourRows(TileEmitter &e, ArrayRef<Value> v) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  auto fold = [&](Value x, Value y, ArrayRef<int64_t> first,
+                  ArrayRef<int64_t> second) -> Value {
+    Value lo = vector::ShuffleOp::create(b, loc, x, y, first);
+    Value hi = vector::ShuffleOp::create(b, loc, x, y, second);
+    return arith::AddFOp::create(b, loc, lo, hi);
+  };
+  auto seq = [](int64_t from, int64_t count) {
+    return llvm::to_vector(llvm::seq<int64_t>(from, from + count));
+  };
+  auto cat = [](std::initializer_list<SmallVector<int64_t>> parts) {
+    SmallVector<int64_t> out;
+    for (const auto &part : parts)
+      out.append(part.begin(), part.end());
+    return out;
+  };
+  // [a8 | b8] and [c8 | d8]: halves of a and b (c and d) added lane-wise.
+  Value ab = fold(v[0], v[1], cat({seq(0, 8), seq(16, 8)}),
+                  cat({seq(8, 8), seq(24, 8)}));
+  Value cd = fold(v[2], v[3], cat({seq(0, 8), seq(16, 8)}),
+                  cat({seq(8, 8), seq(24, 8)}));
+  // [a4 | c4 | b4 | d4]
+  Value quads = fold(ab, cd,
+                     cat({seq(0, 4), seq(16, 4), seq(8, 4), seq(24, 4)}),
+                     cat({seq(4, 4), seq(20, 4), seq(12, 4), seq(28, 4)}));
+  // [a2 | c2 | b2 | d2]
+  Value pairs = fold(quads, quads, {0, 1, 4, 5, 8, 9, 12, 13},
+                     {2, 3, 6, 7, 10, 11, 14, 15});
+  // [a, b, c, d]
+  return fold(pairs, pairs, {0, 4, 2, 6}, {1, 5, 3, 7});
 }
 
 /// S[m, n] = qs[m] . K[jb + n] for the tile rows and the block's keys, in
@@ -278,6 +379,13 @@ void emitScores(TileEmitter &e, const AttentionParts &a,
         sums.assign(dLoop.getResults().begin(), dLoop.getResults().end());
       }
       for (int64_t k = 0; k < mr; ++k) {
+        Value row = e.index(m0 + k);
+        if (!tail && nr == 4 && kLanes == 16) {
+          vector::StoreOp::create(
+              b, loc, sumFourRows(e, ArrayRef<Value>(sums).slice(k * nr, nr)),
+              probs, ValueRange{row, n0});
+          continue;
+        }
         for (int64_t n = 0; n < nr; ++n) {
           Value s = vector::ReductionOp::create(
               b, loc, vector::CombiningKind::ADD, sums[k * nr + n], Value(),
@@ -293,8 +401,7 @@ void emitScores(TileEmitter &e, const AttentionParts &a,
                     arith::FastMathFlags::reassoc));
           }
           memref::StoreOp::create(b, loc, s, probs,
-                                  ValueRange{e.index(m0 + k),
-                                             e.add(n0, e.index(n))});
+                                  ValueRange{row, e.add(n0, e.index(n))});
         }
       }
     }
@@ -333,8 +440,7 @@ void emitSoftmaxUpdate(TileEmitter &e, const AttentionParts &a, Value bIdx,
       Value cap = vector::BroadcastOp::create(b, loc, rowType,
                                               e.f32(*a.softcap));
       s = arith::MulFOp::create(
-          b, loc, cap,
-          math::TanhOp::create(b, loc, arith::DivFOp::create(b, loc, s, cap)));
+          b, loc, cap, e.tanh(arith::DivFOp::create(b, loc, s, cap)));
     }
     if (a.mask) {
       // The explicit mask is gathered element by element (any broadcast).
@@ -377,15 +483,10 @@ void emitSoftmaxUpdate(TileEmitter &e, const AttentionParts &a, Value bIdx,
                                        newMax, e.negInf());
     Value base = arith::SelectOp::create(b, loc, live, newMax, e.f32(0.0));
     Value alpha = arith::SelectOp::create(
-        b, loc, live,
-        math::ExpOp::create(b, loc,
-                            arith::SubFOp::create(b, loc, oldMax, base)),
+        b, loc, live, e.exp(arith::SubFOp::create(b, loc, oldMax, base)),
         e.f32(1.0));
-    Value p = math::ExpOp::create(
-        b, loc,
-        arith::SubFOp::create(b, loc, s,
-                              vector::BroadcastOp::create(b, loc, rowType,
-                                                          base)));
+    Value p = e.exp(arith::SubFOp::create(
+        b, loc, s, vector::BroadcastOp::create(b, loc, rowType, base)));
     vector::StoreOp::create(b, loc, p, probs, ValueRange{m, c0});
     Value blockSum = vector::ReductionOp::create(
         b, loc, vector::CombiningKind::ADD, p, Value(),

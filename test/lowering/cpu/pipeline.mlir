@@ -7,14 +7,26 @@
 // CHECK-NOT:   builtin.unrealized_conversion_cast
 // CHECK-NOT:   kv.
 // CHECK-NOT:   llvm.call @malloc
+// CHECK-NOT:   llvm.call @expf
 // CHECK-LABEL: llvm.func @kvfuse_entry_decode(
 // CHECK-SAME:    %{{.*}}: !llvm.ptr)
 // CHECK:         llvm.call @decode(
+// Tiles of (batch, KV head, query rows) run as an OpenMP worksharing loop,
+// each with its scratch on the stack, vector FMAs, a libm-free exp and
+// prefetches of the cache rows ahead.
 // CHECK-LABEL: llvm.func internal @decode(
-// CHECK:         llvm.alloca {{.*}} x f32
-// CHECK:         llvm.intr.exp
+// CHECK:         omp.parallel
+// CHECK:           omp.wsloop
+// CHECK:             omp.loop_nest
+// CHECK:               llvm.intr.stacksave
+// CHECK:               llvm.alloca {{.*}} x f32
+// CHECK:               llvm.intr.prefetch
+// CHECK:               llvm.intr.fmuladd
+// CHECK:               llvm.intr.roundeven({{.*}}) : (vector<64xf32>)
+// CHECK:               llvm.intr.stackrestore
 // CHECK:         llvm.return
-// BLOCK:         llvm.mlir.constant(32 : index)
+// CHECK-NOT:     @expf
+// BLOCK:         llvm.intr.roundeven({{.*}}) : (vector<32xf32>)
 func.func @decode(%q: tensor<2x8x1x16xf32>, %k: tensor<2x2x1x16xf32>, %v: tensor<2x2x1x16xf32>,
                   %cache: !kv.cache<bf16, heads = 2, head_dim = 16, capacity = 128, layout = #kv.paged<page_size = 16>>,
                   %past: tensor<2xi32> {kv.role = "past_lens"},
