@@ -1,0 +1,86 @@
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16}))" | FileCheck %s
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{parallel=false prefetch=false}))" | FileCheck %s --check-prefix=SEQ
+
+// GQA group of 4 (8 query heads, 2 KV heads), Sq = 3: a tile holds 2 rows of
+// each of the 4 heads (row-tile 8), so the parallel loop runs over
+// (batch 2, KV head 2, 2 row tiles). Keys are visited in blocks of 16 from
+// the union of the rows' visible ranges; scores in 4x4 register blocks of
+// 16 lanes; P.V with whole 24-column output rows.
+// CHECK-LABEL: func @gqa
+// CHECK:         scf.parallel (%[[B:.*]], %[[KH:.*]], %[[T:.*]]) = (%c0, %c0, %c0) to (%c2, %c2, %c2)
+// CHECK-DAG:       memref.alloca() : memref<8x32xf32>
+// CHECK-DAG:       memref.alloca() : memref<8x24xf32>
+// CHECK-DAG:       memref.alloca() : memref<8x16xf32>
+// CHECK-DAG:       memref.alloca() : memref<8xindex>
+// CHECK:           %[[RANGE:.*]]:2 = scf.for {{.*}} iter_args
+// The query row is pre-scaled by 1/sqrt(32); causal offset 37, window 20.
+// CHECK:             vector.load %arg0[%[[B]], {{.*}}] : memref<2x8x3x32xf32>, vector<32xf32>
+// CHECK:             arith.mulf
+// CHECK:             arith.addi {{.*}}, %c37
+// CHECK:             arith.subi {{.*}}, %c20
+// CHECK:           scf.for %[[JB:.*]] = %[[RANGE]]#0 to %[[RANGE]]#1 step %c16
+// CHECK:             memref.prefetch %arg2[%[[B]], %[[KH]], {{.*}}], read, locality<2>, data
+// CHECK:             memref.prefetch %arg1[%[[B]], %[[KH]], {{.*}}], read, locality<2>, data
+// CHECK:             scf.for {{.*}} = %c0 to %c32 step %c16 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK:               vector.load %arg1[%[[B]], %[[KH]], {{.*}}] : memref<2x2x40x32xf32>, vector<16xf32>
+// CHECK:               vector.fma {{.*}} : vector<16xf32>
+// CHECK:             vector.shuffle
+// CHECK:             vector.store {{.*}} : memref<8x16xf32>, vector<4xf32>
+// Masking and the online softmax work on the block's 16 scores at once.
+// CHECK:             arith.cmpi sge, {{.*}} : vector<16xindex>
+// CHECK:             arith.select {{.*}} : vector<16xi1>, vector<16xf32>
+// CHECK:             vector.reduction <maxnumf>
+// CHECK:             math.roundeven {{.*}} : vector<16xf32>
+// CHECK:             vector.reduction <add>
+// CHECK:             scf.for {{.*}} iter_args({{.*}}) -> (vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>)
+// CHECK:               vector.load %arg2[%[[B]], %[[KH]], {{.*}}] : memref<2x2x40x24xf32>, vector<24xf32>
+// CHECK:               vector.fma {{.*}} : vector<24xf32>
+// CHECK:           vector.store {{.*}}, %arg3[%[[B]], {{.*}}] : memref<2x8x3x24xf32>, vector<24xf32>
+// CHECK-NOT:     kv.attention
+// SEQ-LABEL:   func @gqa
+// SEQ:           scf.for
+// SEQ:             scf.for
+// SEQ:               scf.for
+// SEQ:                 memref.alloca_scope
+// SEQ-NOT:       memref.prefetch
+// SEQ-NOT:       scf.parallel
+func.func @gqa(%q: memref<2x8x3x32xf32>, %k: memref<2x2x40x32xf32>, %v: memref<2x2x40x24xf32>,
+               %o: memref<2x8x3x24xf32>) {
+  kv.attention %q, %k, %v : memref<2x8x3x32xf32>, memref<2x2x40x32xf32>, memref<2x2x40x24xf32>
+      outs(%o : memref<2x8x3x24xf32>) {causal, causal_offset = 37 : i64, window_left = 20 : i64}
+  return
+}
+
+// -----
+
+// Cache attention reads rows through the page table; bf16 rows are widened
+// to f32 on load; the query position is kv_lens[b] - Sq.
+// CHECK-LABEL: func @cache
+// CHECK:         %[[K:.*]], %[[V:.*]], %[[TABLE:.*]] = kv.cache_view %arg1
+// CHECK:         scf.parallel
+// CHECK:           memref.load %arg2[
+// CHECK:           arith.subi %{{.*}}, %c1
+// CHECK:               arith.divui {{.*}}, %c16
+// CHECK:               memref.load %[[TABLE]]
+// CHECK:               vector.load %[[K]]{{.*}} : memref<?x2x16x64xbf16>, vector<16xbf16>
+// CHECK:               arith.extf {{.*}} : vector<16xbf16> to vector<16xf32>
+func.func @cache(%q: memref<3x8x1x64xf32>,
+    %cache: !kv.cache<bf16, heads = 2, head_dim = 64, capacity = 100, layout = #kv.paged<page_size = 16>>,
+    %lens: memref<3xi32>, %o: memref<3x8x1x64xf32>) {
+  kv.cache_attention %q, %cache, %lens : memref<3x8x1x64xf32>,
+      !kv.cache<bf16, heads = 2, head_dim = 64, capacity = 100, layout = #kv.paged<page_size = 16>>,
+      memref<3xi32> outs(%o : memref<3x8x1x64xf32>)
+  return
+}
+
+// -----
+
+// Buffers without unit-stride rows are left to kv-lower-to-loops.
+// CHECK-LABEL: func @strided
+// CHECK:         kv.attention
+func.func @strided(%q: memref<1x2x4x8xf32, strided<[128, 64, 16, 1]>>, %k: memref<1x2x4x8xf32>,
+                   %v: memref<1x2x4x8xf32>, %o: memref<1x2x4x8xf32>) {
+  kv.attention %q, %k, %v : memref<1x2x4x8xf32, strided<[128, 64, 16, 1]>>, memref<1x2x4x8xf32>, memref<1x2x4x8xf32>
+      outs(%o : memref<1x2x4x8xf32>)
+  return
+}
