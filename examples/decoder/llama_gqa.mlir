@@ -1,98 +1,208 @@
-// Llama-like grouped-query attention block: 4 query heads, 2 kv heads of dim
-// 8, model dim 32, 5 tokens; rotary embedding on Q and K.
+// Llama-like decoder layer with grouped-query attention: 37 tokens, model
+// dim 120, 6 query heads and 2 kv heads (groups of 3) of dim 20, SwiGLU
+// feed-forward of width 200.
 //
-// Plain upstream MLIR on tensors (linalg, tensor, arith): the attention is
-// unfused. `kvfuse-opt --pass-pipeline="builtin.module(func.func(kv-raise-attention))"`
-// rewrites it to kv.attention. `%mask` is the additive causal mask
-// (0 on and below the diagonal, -inf above), broadcast over heads.
+//   h = x + Wo . attention(rope(Wq . rmsnorm(x)), rope(Wk . rmsnorm(x)),
+//                          Wv . rmsnorm(x), mask)
+//   y = h + Wdown . (silu(Wgate . rmsnorm(h)) * (Wup . rmsnorm(h)))
+//
+// Plain upstream MLIR on tensors (linalg, tensor, arith, math): the attention
+// is unfused. `kvfuse-opt --pass-pipeline="builtin.module(func.func(kv-raise-attention))"`
+// rewrites it to one kv.attention; `kvfuse-compile` does so before lowering
+// (`--raise=false` compiles the unfused graph as it is). `%mask` is the
+// additive causal mask (0 on and below the diagonal, -inf above), broadcast
+// over heads; `%cos` / `%sin` are the rotary tables per position
+// (rotate-half form, frequencies repeated over both halves).
 
-func.func @llama_attention_block(%x: tensor<5x32xf32>, %wq: tensor<32x32xf32>, %wk: tensor<32x16xf32>, %wv: tensor<32x16xf32>, %wo: tensor<32x32xf32>, %mask: tensor<5x5xf32>, %cos: tensor<5x8xf32>, %sin: tensor<5x8xf32>) -> tensor<5x32xf32> {
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
+#row2 = affine_map<(d0, d1) -> (d0)>
+#col2 = affine_map<(d0, d1) -> (d1)>
+#id3 = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+#pos3 = affine_map<(d0, d1, d2) -> (d1, d2)>
+
+func.func @llama_decoder_layer(
+    %x: tensor<37x120xf32> {kv.name = "x"},
+    %attn_norm: tensor<120xf32> {kv.name = "attn_norm"},
+    %wq: tensor<120x120xf32> {kv.name = "wq"},
+    %wk: tensor<120x40xf32> {kv.name = "wk"},
+    %wv: tensor<120x40xf32> {kv.name = "wv"},
+    %wo: tensor<120x120xf32> {kv.name = "wo"},
+    %ffn_norm: tensor<120xf32> {kv.name = "ffn_norm"},
+    %w_gate: tensor<120x200xf32> {kv.name = "w_gate"},
+    %w_up: tensor<120x200xf32> {kv.name = "w_up"},
+    %w_down: tensor<200x120xf32> {kv.name = "w_down"},
+    %mask: tensor<37x37xf32> {kv.name = "mask"},
+    %cos: tensor<37x20xf32> {kv.name = "cos"},
+    %sin: tensor<37x20xf32> {kv.name = "sin"}) -> tensor<37x120xf32> {
   %zero = arith.constant 0.0 : f32
+  %one = arith.constant 1.0 : f32
+  %model_dim = arith.constant 120.0 : f32
+  %eps = arith.constant 1.0e-05 : f32
+
+  // RMSNorm before attention: x / sqrt(mean(x^2) + eps) * attn_norm.
+  %ss1_e = tensor.empty() : tensor<37xf32>
+  %ss1_z = linalg.fill ins(%zero : f32) outs(%ss1_e : tensor<37xf32>) -> tensor<37xf32>
+  %ss1 = linalg.generic {indexing_maps = [#id2, #row2], iterator_types = ["parallel", "reduction"]} ins(%x : tensor<37x120xf32>) outs(%ss1_z : tensor<37xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %sq = arith.mulf %a, %a : f32
+    %r = arith.addf %sq, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<37xf32>
+  %xn_e = tensor.empty() : tensor<37x120xf32>
+  %xn = linalg.generic {indexing_maps = [#id2, #row2, #col2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x, %ss1, %attn_norm : tensor<37x120xf32>, tensor<37xf32>, tensor<120xf32>) outs(%xn_e : tensor<37x120xf32>) {
+  ^bb0(%a: f32, %b: f32, %g: f32, %o: f32):
+    %ms = arith.divf %b, %model_dim : f32
+    %me = arith.addf %ms, %eps : f32
+    %rs = math.rsqrt %me : f32
+    %n = arith.mulf %a, %rs : f32
+    %r = arith.mulf %n, %g : f32
+    linalg.yield %r : f32
+  } -> tensor<37x120xf32>
+
   // Projections, split into heads: [S, E] -> [H, S, D].
-  %q0_e = tensor.empty() : tensor<5x32xf32>
-  %q0_z = linalg.fill ins(%zero : f32) outs(%q0_e : tensor<5x32xf32>) -> tensor<5x32xf32>
-  %q0_p = linalg.matmul ins(%x, %wq : tensor<5x32xf32>, tensor<32x32xf32>) outs(%q0_z : tensor<5x32xf32>) -> tensor<5x32xf32>
-  %q0_s = tensor.expand_shape %q0_p [[0], [1, 2]] output_shape [5, 4, 8] : tensor<5x32xf32> into tensor<5x4x8xf32>
-  %q0_te = tensor.empty() : tensor<4x5x8xf32>
-  %q0 = linalg.transpose ins(%q0_s : tensor<5x4x8xf32>) outs(%q0_te : tensor<4x5x8xf32>) permutation = [1, 0, 2]
-  %k0_e = tensor.empty() : tensor<5x16xf32>
-  %k0_z = linalg.fill ins(%zero : f32) outs(%k0_e : tensor<5x16xf32>) -> tensor<5x16xf32>
-  %k0_p = linalg.matmul ins(%x, %wk : tensor<5x32xf32>, tensor<32x16xf32>) outs(%k0_z : tensor<5x16xf32>) -> tensor<5x16xf32>
-  %k0_s = tensor.expand_shape %k0_p [[0], [1, 2]] output_shape [5, 2, 8] : tensor<5x16xf32> into tensor<5x2x8xf32>
-  %k0_te = tensor.empty() : tensor<2x5x8xf32>
-  %k0 = linalg.transpose ins(%k0_s : tensor<5x2x8xf32>) outs(%k0_te : tensor<2x5x8xf32>) permutation = [1, 0, 2]
-  %v_e = tensor.empty() : tensor<5x16xf32>
-  %v_z = linalg.fill ins(%zero : f32) outs(%v_e : tensor<5x16xf32>) -> tensor<5x16xf32>
-  %v_p = linalg.matmul ins(%x, %wv : tensor<5x32xf32>, tensor<32x16xf32>) outs(%v_z : tensor<5x16xf32>) -> tensor<5x16xf32>
-  %v_s = tensor.expand_shape %v_p [[0], [1, 2]] output_shape [5, 2, 8] : tensor<5x16xf32> into tensor<5x2x8xf32>
-  %v_te = tensor.empty() : tensor<2x5x8xf32>
-  %v = linalg.transpose ins(%v_s : tensor<5x2x8xf32>) outs(%v_te : tensor<2x5x8xf32>) permutation = [1, 0, 2]
-  // Rotary position embedding (rotate-half form): x * cos + rot(x) * sin.
-  %q_lo = tensor.extract_slice %q0[0, 0, 0] [4, 5, 4] [1, 1, 1] : tensor<4x5x8xf32> to tensor<4x5x4xf32>
-  %q_hi = tensor.extract_slice %q0[0, 0, 4] [4, 5, 4] [1, 1, 1] : tensor<4x5x8xf32> to tensor<4x5x4xf32>
-  %q_ne = tensor.empty() : tensor<4x5x4xf32>
-  %q_neg = linalg.negf ins(%q_hi : tensor<4x5x4xf32>) outs(%q_ne : tensor<4x5x4xf32>) -> tensor<4x5x4xf32>
-  %q_rot = tensor.concat dim(2) %q_neg, %q_lo : (tensor<4x5x4xf32>, tensor<4x5x4xf32>) -> tensor<4x5x8xf32>
-  %q_e = tensor.empty() : tensor<4x5x8xf32>
-  %q = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%q0, %q_rot, %cos, %sin : tensor<4x5x8xf32>, tensor<4x5x8xf32>, tensor<5x8xf32>, tensor<5x8xf32>) outs(%q_e : tensor<4x5x8xf32>) {
-  ^bb0(%a: f32, %r: f32, %c: f32, %s: f32, %o: f32):
+  %q0_e = tensor.empty() : tensor<37x120xf32>
+  %q0_z = linalg.fill ins(%zero : f32) outs(%q0_e : tensor<37x120xf32>) -> tensor<37x120xf32>
+  %q0_p = linalg.matmul ins(%xn, %wq : tensor<37x120xf32>, tensor<120x120xf32>) outs(%q0_z : tensor<37x120xf32>) -> tensor<37x120xf32>
+  %q0_s = tensor.expand_shape %q0_p [[0], [1, 2]] output_shape [37, 6, 20] : tensor<37x120xf32> into tensor<37x6x20xf32>
+  %q0_te = tensor.empty() : tensor<6x37x20xf32>
+  %q0 = linalg.transpose ins(%q0_s : tensor<37x6x20xf32>) outs(%q0_te : tensor<6x37x20xf32>) permutation = [1, 0, 2]
+  %k0_e = tensor.empty() : tensor<37x40xf32>
+  %k0_z = linalg.fill ins(%zero : f32) outs(%k0_e : tensor<37x40xf32>) -> tensor<37x40xf32>
+  %k0_p = linalg.matmul ins(%xn, %wk : tensor<37x120xf32>, tensor<120x40xf32>) outs(%k0_z : tensor<37x40xf32>) -> tensor<37x40xf32>
+  %k0_s = tensor.expand_shape %k0_p [[0], [1, 2]] output_shape [37, 2, 20] : tensor<37x40xf32> into tensor<37x2x20xf32>
+  %k0_te = tensor.empty() : tensor<2x37x20xf32>
+  %k0 = linalg.transpose ins(%k0_s : tensor<37x2x20xf32>) outs(%k0_te : tensor<2x37x20xf32>) permutation = [1, 0, 2]
+  %v_e = tensor.empty() : tensor<37x40xf32>
+  %v_z = linalg.fill ins(%zero : f32) outs(%v_e : tensor<37x40xf32>) -> tensor<37x40xf32>
+  %v_p = linalg.matmul ins(%xn, %wv : tensor<37x120xf32>, tensor<120x40xf32>) outs(%v_z : tensor<37x40xf32>) -> tensor<37x40xf32>
+  %v_s = tensor.expand_shape %v_p [[0], [1, 2]] output_shape [37, 2, 20] : tensor<37x40xf32> into tensor<37x2x20xf32>
+  %v_te = tensor.empty() : tensor<2x37x20xf32>
+  %v = linalg.transpose ins(%v_s : tensor<37x2x20xf32>) outs(%v_te : tensor<2x37x20xf32>) permutation = [1, 0, 2]
+
+  // Rotary position embedding (rotate-half form): x * cos + rot(x) * sin
+  // with rot(x) = concat(-x[D/2:], x[:D/2]).
+  %q_lo = tensor.extract_slice %q0[0, 0, 0] [6, 37, 10] [1, 1, 1] : tensor<6x37x20xf32> to tensor<6x37x10xf32>
+  %q_hi = tensor.extract_slice %q0[0, 0, 10] [6, 37, 10] [1, 1, 1] : tensor<6x37x20xf32> to tensor<6x37x10xf32>
+  %q_ne = tensor.empty() : tensor<6x37x10xf32>
+  %q_neg = linalg.negf ins(%q_hi : tensor<6x37x10xf32>) outs(%q_ne : tensor<6x37x10xf32>) -> tensor<6x37x10xf32>
+  %q_rot = tensor.concat dim(2) %q_neg, %q_lo : (tensor<6x37x10xf32>, tensor<6x37x10xf32>) -> tensor<6x37x20xf32>
+  %q_e = tensor.empty() : tensor<6x37x20xf32>
+  %q = linalg.generic {indexing_maps = [#id3, #id3, #pos3, #pos3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%q0, %q_rot, %cos, %sin : tensor<6x37x20xf32>, tensor<6x37x20xf32>, tensor<37x20xf32>, tensor<37x20xf32>) outs(%q_e : tensor<6x37x20xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %s: f32, %o: f32):
     %ac = arith.mulf %a, %c : f32
-    %rs = arith.mulf %r, %s : f32
-    %sum = arith.addf %ac, %rs : f32
-    linalg.yield %sum : f32
-  } -> tensor<4x5x8xf32>
-  %k1_lo = tensor.extract_slice %k0[0, 0, 0] [2, 5, 4] [1, 1, 1] : tensor<2x5x8xf32> to tensor<2x5x4xf32>
-  %k1_hi = tensor.extract_slice %k0[0, 0, 4] [2, 5, 4] [1, 1, 1] : tensor<2x5x8xf32> to tensor<2x5x4xf32>
-  %k1_ne = tensor.empty() : tensor<2x5x4xf32>
-  %k1_neg = linalg.negf ins(%k1_hi : tensor<2x5x4xf32>) outs(%k1_ne : tensor<2x5x4xf32>) -> tensor<2x5x4xf32>
-  %k1_rot = tensor.concat dim(2) %k1_neg, %k1_lo : (tensor<2x5x4xf32>, tensor<2x5x4xf32>) -> tensor<2x5x8xf32>
-  %k1_e = tensor.empty() : tensor<2x5x8xf32>
-  %k1 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%k0, %k1_rot, %cos, %sin : tensor<2x5x8xf32>, tensor<2x5x8xf32>, tensor<5x8xf32>, tensor<5x8xf32>) outs(%k1_e : tensor<2x5x8xf32>) {
-  ^bb0(%a: f32, %r: f32, %c: f32, %s: f32, %o: f32):
+    %bs = arith.mulf %b, %s : f32
+    %r = arith.addf %ac, %bs : f32
+    linalg.yield %r : f32
+  } -> tensor<6x37x20xf32>
+  %k_lo = tensor.extract_slice %k0[0, 0, 0] [2, 37, 10] [1, 1, 1] : tensor<2x37x20xf32> to tensor<2x37x10xf32>
+  %k_hi = tensor.extract_slice %k0[0, 0, 10] [2, 37, 10] [1, 1, 1] : tensor<2x37x20xf32> to tensor<2x37x10xf32>
+  %k_ne = tensor.empty() : tensor<2x37x10xf32>
+  %k_neg = linalg.negf ins(%k_hi : tensor<2x37x10xf32>) outs(%k_ne : tensor<2x37x10xf32>) -> tensor<2x37x10xf32>
+  %k_rot = tensor.concat dim(2) %k_neg, %k_lo : (tensor<2x37x10xf32>, tensor<2x37x10xf32>) -> tensor<2x37x20xf32>
+  %k_e = tensor.empty() : tensor<2x37x20xf32>
+  %k = linalg.generic {indexing_maps = [#id3, #id3, #pos3, #pos3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%k0, %k_rot, %cos, %sin : tensor<2x37x20xf32>, tensor<2x37x20xf32>, tensor<37x20xf32>, tensor<37x20xf32>) outs(%k_e : tensor<2x37x20xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32, %s: f32, %o: f32):
     %ac = arith.mulf %a, %c : f32
-    %rs = arith.mulf %r, %s : f32
-    %sum = arith.addf %ac, %rs : f32
-    linalg.yield %sum : f32
-  } -> tensor<2x5x8xf32>
-  // Grouped-query attention: repeat each kv head for its 2 query heads.
-  %kr_e = tensor.empty() : tensor<2x2x5x8xf32>
-  %kr_b = linalg.broadcast ins(%k1 : tensor<2x5x8xf32>) outs(%kr_e : tensor<2x2x5x8xf32>) dimensions = [1]
-  %kr = tensor.collapse_shape %kr_b [[0, 1], [2], [3]] : tensor<2x2x5x8xf32> into tensor<4x5x8xf32>
-  %vr_e = tensor.empty() : tensor<2x2x5x8xf32>
-  %vr_b = linalg.broadcast ins(%v : tensor<2x5x8xf32>) outs(%vr_e : tensor<2x2x5x8xf32>) dimensions = [1]
-  %vr = tensor.collapse_shape %vr_b [[0, 1], [2], [3]] : tensor<2x2x5x8xf32> into tensor<4x5x8xf32>
+    %bs = arith.mulf %b, %s : f32
+    %r = arith.addf %ac, %bs : f32
+    linalg.yield %r : f32
+  } -> tensor<2x37x20xf32>
+
+  // Grouped-query attention: repeat each kv head for its 3 query heads.
+  %kr_e = tensor.empty() : tensor<2x3x37x20xf32>
+  %kr_b = linalg.broadcast ins(%k : tensor<2x37x20xf32>) outs(%kr_e : tensor<2x3x37x20xf32>) dimensions = [1]
+  %kr = tensor.collapse_shape %kr_b [[0, 1], [2], [3]] : tensor<2x3x37x20xf32> into tensor<6x37x20xf32>
+  %vr_e = tensor.empty() : tensor<2x3x37x20xf32>
+  %vr_b = linalg.broadcast ins(%v : tensor<2x37x20xf32>) outs(%vr_e : tensor<2x3x37x20xf32>) dimensions = [1]
+  %vr = tensor.collapse_shape %vr_b [[0, 1], [2], [3]] : tensor<2x3x37x20xf32> into tensor<6x37x20xf32>
+
   // Scores: Q K^T / sqrt(D) + causal mask, softmax over keys, times V.
-  %kt_e = tensor.empty() : tensor<4x8x5xf32>
-  %kt = linalg.transpose ins(%kr : tensor<4x5x8xf32>) outs(%kt_e : tensor<4x8x5xf32>) permutation = [0, 2, 1]
-  %s_e = tensor.empty() : tensor<4x5x5xf32>
-  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<4x5x5xf32>) -> tensor<4x5x5xf32>
-  %s = linalg.batch_matmul ins(%q, %kt : tensor<4x5x8xf32>, tensor<4x8x5xf32>) outs(%s_z : tensor<4x5x5xf32>) -> tensor<4x5x5xf32>
-  %sqrt_d = arith.constant 2.8284271247461903 : f32
-  %t_e = tensor.empty() : tensor<4x5x5xf32>
-  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<4x5x5xf32>) outs(%t_e : tensor<4x5x5xf32>) {
+  %kt_e = tensor.empty() : tensor<6x20x37xf32>
+  %kt = linalg.transpose ins(%kr : tensor<6x37x20xf32>) outs(%kt_e : tensor<6x20x37xf32>) permutation = [0, 2, 1]
+  %sc_e = tensor.empty() : tensor<6x37x37xf32>
+  %sc_z = linalg.fill ins(%zero : f32) outs(%sc_e : tensor<6x37x37xf32>) -> tensor<6x37x37xf32>
+  %sc = linalg.batch_matmul ins(%q, %kt : tensor<6x37x20xf32>, tensor<6x20x37xf32>) outs(%sc_z : tensor<6x37x37xf32>) -> tensor<6x37x37xf32>
+  %sqrt_d = arith.constant 4.47213595499958 : f32
+  %t_e = tensor.empty() : tensor<6x37x37xf32>
+  %t = linalg.generic {indexing_maps = [#id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sc : tensor<6x37x37xf32>) outs(%t_e : tensor<6x37x37xf32>) {
   ^bb0(%a: f32, %o: f32):
-    %d = arith.divf %a, %sqrt_d : f32
-    linalg.yield %d : f32
-  } -> tensor<4x5x5xf32>
-  %mb_e = tensor.empty() : tensor<4x5x5xf32>
-  %mb = linalg.broadcast ins(%mask : tensor<5x5xf32>) outs(%mb_e : tensor<4x5x5xf32>) dimensions = [0]
-  %u_e = tensor.empty() : tensor<4x5x5xf32>
-  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%t, %mb : tensor<4x5x5xf32>, tensor<4x5x5xf32>) outs(%u_e : tensor<4x5x5xf32>) {
+    %r = arith.divf %a, %sqrt_d : f32
+    linalg.yield %r : f32
+  } -> tensor<6x37x37xf32>
+  %mb_e = tensor.empty() : tensor<6x37x37xf32>
+  %mb = linalg.broadcast ins(%mask : tensor<37x37xf32>) outs(%mb_e : tensor<6x37x37xf32>) dimensions = [0]
+  %u_e = tensor.empty() : tensor<6x37x37xf32>
+  %u = linalg.generic {indexing_maps = [#id3, #id3, #id3], iterator_types = ["parallel", "parallel", "parallel"]} ins(%t, %mb : tensor<6x37x37xf32>, tensor<6x37x37xf32>) outs(%u_e : tensor<6x37x37xf32>) {
   ^bb0(%a: f32, %b: f32, %o: f32):
-    %sum = arith.addf %a, %b : f32
-    linalg.yield %sum : f32
-  } -> tensor<4x5x5xf32>
-  %p_e = tensor.empty() : tensor<4x5x5xf32>
-  %p = linalg.softmax dimension(2) ins(%u : tensor<4x5x5xf32>) outs(%p_e : tensor<4x5x5xf32>) -> tensor<4x5x5xf32>
-  %att_e = tensor.empty() : tensor<4x5x8xf32>
-  %att_z = linalg.fill ins(%zero : f32) outs(%att_e : tensor<4x5x8xf32>) -> tensor<4x5x8xf32>
-  %att = linalg.batch_matmul ins(%p, %vr : tensor<4x5x5xf32>, tensor<4x5x8xf32>) outs(%att_z : tensor<4x5x8xf32>) -> tensor<4x5x8xf32>
-  // Merge heads and project back: [H, S, D] -> [S, E].
-  %m_e = tensor.empty() : tensor<5x4x8xf32>
-  %m = linalg.transpose ins(%att : tensor<4x5x8xf32>) outs(%m_e : tensor<5x4x8xf32>) permutation = [1, 0, 2]
-  %mc = tensor.collapse_shape %m [[0], [1, 2]] : tensor<5x4x8xf32> into tensor<5x32xf32>
-  %y_e = tensor.empty() : tensor<5x32xf32>
-  %y_z = linalg.fill ins(%zero : f32) outs(%y_e : tensor<5x32xf32>) -> tensor<5x32xf32>
-  %y = linalg.matmul ins(%mc, %wo : tensor<5x32xf32>, tensor<32x32xf32>) outs(%y_z : tensor<5x32xf32>) -> tensor<5x32xf32>
-  return %y : tensor<5x32xf32>
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<6x37x37xf32>
+  %p_e = tensor.empty() : tensor<6x37x37xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<6x37x37xf32>) outs(%p_e : tensor<6x37x37xf32>) -> tensor<6x37x37xf32>
+  %att_e = tensor.empty() : tensor<6x37x20xf32>
+  %att_z = linalg.fill ins(%zero : f32) outs(%att_e : tensor<6x37x20xf32>) -> tensor<6x37x20xf32>
+  %att = linalg.batch_matmul ins(%p, %vr : tensor<6x37x37xf32>, tensor<6x37x20xf32>) outs(%att_z : tensor<6x37x20xf32>) -> tensor<6x37x20xf32>
+
+  // Merge heads and project back: [H, S, D] -> [S, E]; residual.
+  %m_e = tensor.empty() : tensor<37x6x20xf32>
+  %m = linalg.transpose ins(%att : tensor<6x37x20xf32>) outs(%m_e : tensor<37x6x20xf32>) permutation = [1, 0, 2]
+  %mc = tensor.collapse_shape %m [[0], [1, 2]] : tensor<37x6x20xf32> into tensor<37x120xf32>
+  %ao_e = tensor.empty() : tensor<37x120xf32>
+  %ao_z = linalg.fill ins(%zero : f32) outs(%ao_e : tensor<37x120xf32>) -> tensor<37x120xf32>
+  %ao = linalg.matmul ins(%mc, %wo : tensor<37x120xf32>, tensor<120x120xf32>) outs(%ao_z : tensor<37x120xf32>) -> tensor<37x120xf32>
+  %h_e = tensor.empty() : tensor<37x120xf32>
+  %h = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x, %ao : tensor<37x120xf32>, tensor<37x120xf32>) outs(%h_e : tensor<37x120xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<37x120xf32>
+
+  // RMSNorm before the feed-forward.
+  %ss2_e = tensor.empty() : tensor<37xf32>
+  %ss2_z = linalg.fill ins(%zero : f32) outs(%ss2_e : tensor<37xf32>) -> tensor<37xf32>
+  %ss2 = linalg.generic {indexing_maps = [#id2, #row2], iterator_types = ["parallel", "reduction"]} ins(%h : tensor<37x120xf32>) outs(%ss2_z : tensor<37xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %sq = arith.mulf %a, %a : f32
+    %r = arith.addf %sq, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<37xf32>
+  %hn_e = tensor.empty() : tensor<37x120xf32>
+  %hn = linalg.generic {indexing_maps = [#id2, #row2, #col2, #id2], iterator_types = ["parallel", "parallel"]} ins(%h, %ss2, %ffn_norm : tensor<37x120xf32>, tensor<37xf32>, tensor<120xf32>) outs(%hn_e : tensor<37x120xf32>) {
+  ^bb0(%a: f32, %b: f32, %g: f32, %o: f32):
+    %ms = arith.divf %b, %model_dim : f32
+    %me = arith.addf %ms, %eps : f32
+    %rs = math.rsqrt %me : f32
+    %n = arith.mulf %a, %rs : f32
+    %r = arith.mulf %n, %g : f32
+    linalg.yield %r : f32
+  } -> tensor<37x120xf32>
+
+  // SwiGLU feed-forward: silu(hn Wgate) * (hn Wup), projected by Wdown;
+  // residual.
+  %gt_e = tensor.empty() : tensor<37x200xf32>
+  %gt_z = linalg.fill ins(%zero : f32) outs(%gt_e : tensor<37x200xf32>) -> tensor<37x200xf32>
+  %gt = linalg.matmul ins(%hn, %w_gate : tensor<37x120xf32>, tensor<120x200xf32>) outs(%gt_z : tensor<37x200xf32>) -> tensor<37x200xf32>
+  %up_e = tensor.empty() : tensor<37x200xf32>
+  %up_z = linalg.fill ins(%zero : f32) outs(%up_e : tensor<37x200xf32>) -> tensor<37x200xf32>
+  %up = linalg.matmul ins(%hn, %w_up : tensor<37x120xf32>, tensor<120x200xf32>) outs(%up_z : tensor<37x200xf32>) -> tensor<37x200xf32>
+  %act_e = tensor.empty() : tensor<37x200xf32>
+  %act = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%gt, %up : tensor<37x200xf32>, tensor<37x200xf32>) outs(%act_e : tensor<37x200xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %na = arith.negf %a : f32
+    %en = math.exp %na : f32
+    %den = arith.addf %one, %en : f32
+    %silu = arith.divf %a, %den : f32
+    %r = arith.mulf %silu, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<37x200xf32>
+  %dn_e = tensor.empty() : tensor<37x120xf32>
+  %dn_z = linalg.fill ins(%zero : f32) outs(%dn_e : tensor<37x120xf32>) -> tensor<37x120xf32>
+  %dn = linalg.matmul ins(%act, %w_down : tensor<37x200xf32>, tensor<200x120xf32>) outs(%dn_z : tensor<37x120xf32>) -> tensor<37x120xf32>
+  %y_e = tensor.empty() : tensor<37x120xf32>
+  %y = linalg.generic {indexing_maps = [#id2, #id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%h, %dn : tensor<37x120xf32>, tensor<37x120xf32>) outs(%y_e : tensor<37x120xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %r = arith.addf %a, %b : f32
+    linalg.yield %r : f32
+  } -> tensor<37x120xf32>
+  return %y : tensor<37x120xf32>
 }

@@ -1,0 +1,675 @@
+//===- DecoderTest.cpp - Decoder-layer examples compiled end to end -------===//
+//
+// examples/decoder holds decoder layers written in plain upstream MLIR
+// (norm, projections, RoPE, unfused attention, output projection, residual,
+// feed-forward). For each layer this test
+//  (a) runs kvfuse-opt with kv-raise-attention and checks that the attention
+//      became exactly one kv.attention of the expected shapes, with no
+//      softmax or score contraction left;
+//  (b) compiles it with kvfuse-compile twice, fused (default) and unfused
+//      (--raise=false), runs both through the runtime on the same seeded
+//      random inputs with NaN-poisoned outputs and compares them;
+//  (c) compares both with a float64 reference of the whole layer computed
+//      here from the inputs, so that a bug common to both paths is caught,
+//      and checks that the inputs make the result depend on the mask, the
+//      scale, RoPE and the head grouping (a reference getting one of them
+//      wrong is far off).
+//
+// Uses only the runtime's C API; the tools run as separate processes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "kvfuse/reference.h"
+#include "kvfuse/runtime.h"
+
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
+#include <map>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <vector>
+
+namespace {
+
+//===----------------------------------------------------------------------===//
+// Tools and temporary files
+//===----------------------------------------------------------------------===//
+
+std::string envOr(const char *var, const char *fallback) {
+  const char *env = std::getenv(var);
+  return env && *env ? env : fallback;
+}
+
+std::string compilerPath() {
+  return envOr("KVFUSE_COMPILE", KVFUSE_COMPILE_DEFAULT);
+}
+std::string optPath() { return envOr("KVFUSE_OPT", KVFUSE_OPT_DEFAULT); }
+std::string examplePath(const std::string &file) {
+  return envOr("KVFUSE_DECODER_EXAMPLES", KVFUSE_DECODER_EXAMPLES_DEFAULT) +
+         "/" + file;
+}
+
+std::string shellQuote(const std::string &s) {
+  std::string out = "'";
+  for (char c : s)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+std::string readAll(const std::string &path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+/// A fresh temporary directory, removed on destruction (kept, and its path
+/// printed, when $KVFUSE_EXEC_KEEP is set).
+class TempDir {
+public:
+  TempDir() {
+    std::string tmpl = envOr("TMPDIR", "/tmp") + "/kvfuse-decoder-XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (mkdtemp(buf.data()))
+      dir = buf.data();
+    else
+      error = "mkdtemp(" + tmpl + "): " + std::strerror(errno);
+  }
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  ~TempDir() {
+    if (dir.empty())
+      return;
+    if (std::getenv("KVFUSE_EXEC_KEEP")) {
+      std::fprintf(stderr, "kvfuse-decoder-tests: kept %s\n", dir.c_str());
+      return;
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+  const std::string &path() const { return dir; }
+  const std::string &failure() const { return error; }
+
+private:
+  std::string dir, error;
+};
+
+/// Runs `cmd` with stdout to `out` and stderr to `err`; returns the exit
+/// status (-1 when it did not exit normally).
+int runCommand(const std::string &cmd, const std::string &out,
+               const std::string &err) {
+  int rc = std::system(
+      (cmd + " >" + shellQuote(out) + " 2>" + shellQuote(err)).c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+/// Occurrences of `needle` in `text`.
+int64_t countOf(const std::string &text, const std::string &needle) {
+  int64_t n = 0;
+  for (size_t pos = text.find(needle); pos != std::string::npos;
+       pos = text.find(needle, pos + needle.size()))
+    ++n;
+  return n;
+}
+
+/// A loaded artifact; freed on destruction.
+class Artifact {
+public:
+  Artifact() = default;
+  Artifact(const Artifact &) = delete;
+  Artifact &operator=(const Artifact &) = delete;
+  ~Artifact() { kvfuse_artifact_free(art); }
+  kvfuse_artifact *get() const { return art; }
+
+  /// Compiles `file` with kvfuse-compile and `flags` into a temporary
+  /// directory and loads the artifact (the shared object stays mapped after
+  /// the directory is removed). Fails with the compiler's output.
+  ::testing::AssertionResult compile(const std::string &file,
+                                     const std::string &flags) {
+    TempDir dir;
+    if (dir.path().empty())
+      return ::testing::AssertionFailure() << dir.failure();
+    std::string output = dir.path() + "/layer.kvf";
+    std::string log = dir.path() + "/compile.log";
+    std::string cmd = shellQuote(compilerPath()) + " " + flags + " " +
+                      shellQuote(file) + " -o " + shellQuote(output);
+    if (int rc = runCommand(cmd, log, log))
+      return ::testing::AssertionFailure()
+             << cmd << " failed (exit " << rc << "):\n"
+             << readAll(log);
+    if (kvfuse_status st = kvfuse_artifact_load(output.c_str(), &art))
+      return ::testing::AssertionFailure()
+             << "loading " << output << " failed (status " << st
+             << "): " << kvfuse_last_error();
+    return ::testing::AssertionSuccess();
+  }
+
+private:
+  kvfuse_artifact *art = nullptr;
+};
+
+//===----------------------------------------------------------------------===//
+// Float64 reference of the layers
+//===----------------------------------------------------------------------===//
+
+/// Row-major matrix in double.
+using Mat = std::vector<double>;
+
+Mat toDouble(const std::vector<float> &v) { return Mat(v.begin(), v.end()); }
+
+/// [m, k] x [k, n].
+Mat matmul(const Mat &a, const Mat &b, int64_t m, int64_t k, int64_t n) {
+  Mat c(m * n, 0.0);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t p = 0; p < k; ++p)
+      for (int64_t j = 0; j < n; ++j)
+        c[i * n + j] += a[i * k + p] * b[p * n + j];
+  return c;
+}
+
+/// `x + y`, or `x + y + bias` with a bias broadcast over rows.
+Mat add(const Mat &x, const Mat &y, int64_t cols, const Mat *bias = nullptr) {
+  Mat out(x.size());
+  for (size_t i = 0; i < x.size(); ++i)
+    out[i] = x[i] + y[i] + (bias ? (*bias)[i % cols] : 0.0);
+  return out;
+}
+
+Mat addBias(const Mat &x, const Mat &bias, int64_t cols) {
+  Mat out(x);
+  for (size_t i = 0; i < x.size(); ++i)
+    out[i] += bias[i % cols];
+  return out;
+}
+
+constexpr double kNormEps = 1e-5;
+
+/// x / sqrt(mean(x^2) + eps) * g per row.
+Mat rmsNorm(const Mat &x, const Mat &g, int64_t rows, int64_t cols) {
+  Mat out(x.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    double ss = 0.0;
+    for (int64_t c = 0; c < cols; ++c)
+      ss += x[r * cols + c] * x[r * cols + c];
+    double inv = 1.0 / std::sqrt(ss / cols + kNormEps);
+    for (int64_t c = 0; c < cols; ++c)
+      out[r * cols + c] = x[r * cols + c] * inv * g[c];
+  }
+  return out;
+}
+
+/// (x - mean) / sqrt(var + eps) * g + b per row (biased variance).
+Mat layerNorm(const Mat &x, const Mat &g, const Mat &b, int64_t rows,
+              int64_t cols) {
+  Mat out(x.size());
+  for (int64_t r = 0; r < rows; ++r) {
+    double mean = 0.0, var = 0.0;
+    for (int64_t c = 0; c < cols; ++c)
+      mean += x[r * cols + c];
+    mean /= cols;
+    for (int64_t c = 0; c < cols; ++c)
+      var += (x[r * cols + c] - mean) * (x[r * cols + c] - mean);
+    double inv = 1.0 / std::sqrt(var / cols + kNormEps);
+    for (int64_t c = 0; c < cols; ++c)
+      out[r * cols + c] = (x[r * cols + c] - mean) * inv * g[c] + b[c];
+  }
+  return out;
+}
+
+/// Rotate-half RoPE of `x` = [S, H*D] (heads in the columns) with tables
+/// [S, D]: x * cos + concat(-x[D/2:], x[:D/2]) * sin per head.
+Mat rope(const Mat &x, const Mat &cos, const Mat &sin, int64_t s, int64_t h,
+         int64_t d) {
+  Mat out(x.size());
+  int64_t half = d / 2;
+  for (int64_t t = 0; t < s; ++t)
+    for (int64_t hd = 0; hd < h; ++hd)
+      for (int64_t i = 0; i < d; ++i) {
+        const double *row = &x[t * h * d + hd * d];
+        double rot = i < half ? -row[i + half] : row[i - half];
+        out[t * h * d + hd * d + i] =
+            row[i] * cos[t * d + i] + rot * sin[t * d + i];
+      }
+  return out;
+}
+
+/// Which part of the attention a reference gets deliberately wrong, to
+/// show that the inputs make the result depend on it.
+enum class Flaw { None, NoMask, NoScale, NoRope, InterleavedHeads };
+
+const char *flawName(Flaw f) {
+  switch (f) {
+  case Flaw::None:
+    return "none";
+  case Flaw::NoMask:
+    return "mask ignored";
+  case Flaw::NoScale:
+    return "no 1/sqrt(D) scale";
+  case Flaw::NoRope:
+    return "no RoPE";
+  case Flaw::InterleavedHeads:
+    return "query head h reads kv head h % Hkv";
+  }
+  return "?";
+}
+
+/// Softmax attention of q = [S, Hq*D], k, v = [S, Hkv*D] (heads in the
+/// columns) with an additive [S, S] mask; query head h reads kv head
+/// h / (Hq / Hkv). Returns [S, Hq*D] with the heads merged.
+Mat attention(const Mat &q, const Mat &k, const Mat &v, const Mat &mask,
+              int64_t s, int64_t hq, int64_t hkv, int64_t d, Flaw flaw) {
+  Mat out(s * hq * d, 0.0);
+  int64_t group = hq / hkv;
+  double scale = flaw == Flaw::NoScale ? 1.0 : 1.0 / std::sqrt(double(d));
+  std::vector<double> p(s);
+  for (int64_t h = 0; h < hq; ++h) {
+    int64_t kh = flaw == Flaw::InterleavedHeads ? h % hkv : h / group;
+    for (int64_t i = 0; i < s; ++i) {
+      double mx = -std::numeric_limits<double>::infinity();
+      for (int64_t j = 0; j < s; ++j) {
+        double dot = 0.0;
+        for (int64_t e = 0; e < d; ++e)
+          dot += q[i * hq * d + h * d + e] * k[j * hkv * d + kh * d + e];
+        p[j] = dot * scale + (flaw == Flaw::NoMask ? 0.0 : mask[i * s + j]);
+        mx = std::max(mx, p[j]);
+      }
+      double sum = 0.0;
+      for (int64_t j = 0; j < s; ++j) {
+        p[j] = std::exp(p[j] - mx); // exp(-inf) = 0 for masked keys
+        sum += p[j];
+      }
+      for (int64_t j = 0; j < s; ++j)
+        for (int64_t e = 0; e < d; ++e)
+          out[i * hq * d + h * d + e] +=
+              p[j] / sum * v[j * hkv * d + kh * d + e];
+    }
+  }
+  return out;
+}
+
+//===----------------------------------------------------------------------===//
+// Layers
+//===----------------------------------------------------------------------===//
+
+/// How a test fills one input.
+enum class Fill {
+  Activation, // uniform [-1, 1]
+  Weight,     // uniform, variance 1 / fan-in (rows), so outputs stay O(1)
+  Gain,       // norm scale, uniform [0.5, 1.5]
+  Bias,       // uniform [-0.2, 0.2]
+  CausalMask, // 0 on and below the diagonal, -inf above
+  RopeCos,    // cos(pos * theta^(-2i/D)), frequencies repeated per half
+  RopeSin,
+};
+
+struct InputSpec {
+  std::string name;
+  std::vector<int64_t> shape;
+  Fill fill;
+};
+
+using Buffers = std::map<std::string, std::vector<float>>;
+
+/// One decoder-layer example: its file, entry, inputs in manifest order,
+/// what the raised kv.attention looks like and its float64 reference.
+struct Layer {
+  std::string file, entry;
+  int64_t tokens, model;
+  std::vector<InputSpec> inputs;
+  /// Q, K, V and mask types of the kv.attention that raising must produce.
+  std::array<std::string, 4> attentionTypes;
+  /// Flaws whose reference must be far from the compiled result.
+  std::vector<Flaw> flaws;
+  std::function<Mat(const Buffers &, Flaw)> reference;
+};
+
+int64_t numElements(const std::vector<int64_t> &shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+std::vector<float> makeInput(const InputSpec &spec, std::mt19937 &rng) {
+  std::vector<float> v(numElements(spec.shape));
+  auto uniform = [&](float lo, float hi) {
+    std::uniform_real_distribution<float> dist(lo, hi);
+    for (float &x : v)
+      x = dist(rng);
+  };
+  switch (spec.fill) {
+  case Fill::Activation:
+    uniform(-1.0f, 1.0f);
+    break;
+  case Fill::Weight: {
+    // Uniform [-a, a] has variance a^2 / 3.
+    float a = std::sqrt(3.0f / static_cast<float>(spec.shape[0]));
+    uniform(-a, a);
+    break;
+  }
+  case Fill::Gain:
+    uniform(0.5f, 1.5f);
+    break;
+  case Fill::Bias:
+    uniform(-0.2f, 0.2f);
+    break;
+  case Fill::CausalMask: {
+    int64_t s = spec.shape[0];
+    for (int64_t i = 0; i < s; ++i)
+      for (int64_t j = 0; j < s; ++j)
+        v[i * s + j] = j <= i ? 0.0f : -std::numeric_limits<float>::infinity();
+    break;
+  }
+  case Fill::RopeCos:
+  case Fill::RopeSin: {
+    int64_t s = spec.shape[0], d = spec.shape[1], half = d / 2;
+    for (int64_t t = 0; t < s; ++t)
+      for (int64_t i = 0; i < d; ++i) {
+        double freq = std::pow(10000.0, -2.0 * double(i % half) / double(d));
+        double angle = double(t) * freq;
+        v[t * d + i] = static_cast<float>(
+            spec.fill == Fill::RopeCos ? std::cos(angle) : std::sin(angle));
+      }
+    break;
+  }
+  }
+  return v;
+}
+
+/// examples/decoder/llama_gqa.mlir: RMSNorm, GQA attention with RoPE,
+/// SwiGLU feed-forward, two residuals.
+Layer llamaLayer() {
+  const int64_t s = 37, e = 120, hq = 6, hkv = 2, d = 20, f = 200;
+  Layer l;
+  l.file = "llama_gqa.mlir";
+  l.entry = "llama_decoder_layer";
+  l.tokens = s;
+  l.model = e;
+  l.inputs = {
+      {"x", {s, e}, Fill::Activation},    {"attn_norm", {e}, Fill::Gain},
+      {"wq", {e, hq * d}, Fill::Weight},  {"wk", {e, hkv * d}, Fill::Weight},
+      {"wv", {e, hkv * d}, Fill::Weight}, {"wo", {hq * d, e}, Fill::Weight},
+      {"ffn_norm", {e}, Fill::Gain},      {"w_gate", {e, f}, Fill::Weight},
+      {"w_up", {e, f}, Fill::Weight},     {"w_down", {f, e}, Fill::Weight},
+      {"mask", {s, s}, Fill::CausalMask}, {"cos", {s, d}, Fill::RopeCos},
+      {"sin", {s, d}, Fill::RopeSin},
+  };
+  l.attentionTypes = {"tensor<1x6x37x20xf32>", "tensor<1x2x37x20xf32>",
+                      "tensor<1x2x37x20xf32>", "tensor<1x6x37x37xf32>"};
+  l.flaws = {Flaw::NoMask, Flaw::NoScale, Flaw::NoRope, Flaw::InterleavedHeads};
+  l.reference = [=](const Buffers &in, Flaw flaw) {
+    auto m = [&](const char *name) { return toDouble(in.at(name)); };
+    Mat x = m("x");
+    Mat xn = rmsNorm(x, m("attn_norm"), s, e);
+    Mat q = matmul(xn, m("wq"), s, e, hq * d);
+    Mat k = matmul(xn, m("wk"), s, e, hkv * d);
+    Mat v = matmul(xn, m("wv"), s, e, hkv * d);
+    if (flaw != Flaw::NoRope) {
+      q = rope(q, m("cos"), m("sin"), s, hq, d);
+      k = rope(k, m("cos"), m("sin"), s, hkv, d);
+    }
+    Mat att = attention(q, k, v, m("mask"), s, hq, hkv, d, flaw);
+    Mat h = add(x, matmul(att, m("wo"), s, hq * d, e), e);
+    Mat hn = rmsNorm(h, m("ffn_norm"), s, e);
+    Mat gate = matmul(hn, m("w_gate"), s, e, f);
+    Mat up = matmul(hn, m("w_up"), s, e, f);
+    for (size_t i = 0; i < gate.size(); ++i)
+      gate[i] = gate[i] / (1.0 + std::exp(-gate[i])) * up[i];
+    return add(h, matmul(gate, m("w_down"), s, f, e), e);
+  };
+  return l;
+}
+
+/// examples/decoder/gpt2_mha.mlir: LayerNorm, fused QKV projection with
+/// bias, MHA attention, GELU (tanh) feed-forward, two residuals.
+Layer gpt2Layer() {
+  const int64_t s = 37, e = 72, h = 4, d = 18, f = 288;
+  Layer l;
+  l.file = "gpt2_mha.mlir";
+  l.entry = "gpt2_decoder_layer";
+  l.tokens = s;
+  l.model = e;
+  l.inputs = {
+      {"x", {s, e}, Fill::Activation}, {"ln1_g", {e}, Fill::Gain},
+      {"ln1_b", {e}, Fill::Bias},      {"w_qkv", {e, 3 * e}, Fill::Weight},
+      {"b_qkv", {3 * e}, Fill::Bias},  {"w_o", {e, e}, Fill::Weight},
+      {"b_o", {e}, Fill::Bias},        {"ln2_g", {e}, Fill::Gain},
+      {"ln2_b", {e}, Fill::Bias},      {"w_fc", {e, f}, Fill::Weight},
+      {"b_fc", {f}, Fill::Bias},       {"w_proj", {f, e}, Fill::Weight},
+      {"b_proj", {e}, Fill::Bias},     {"mask", {s, s}, Fill::CausalMask},
+  };
+  l.attentionTypes = {"tensor<1x4x37x18xf32>", "tensor<1x4x37x18xf32>",
+                      "tensor<1x4x37x18xf32>", "tensor<1x4x37x37xf32>"};
+  l.flaws = {Flaw::NoMask, Flaw::NoScale};
+  l.reference = [=](const Buffers &in, Flaw flaw) {
+    auto m = [&](const char *name) { return toDouble(in.at(name)); };
+    Mat x = m("x");
+    Mat xn = layerNorm(x, m("ln1_g"), m("ln1_b"), s, e);
+    Mat qkv = addBias(matmul(xn, m("w_qkv"), s, e, 3 * e), m("b_qkv"), 3 * e);
+    Mat q(s * e), k(s * e), v(s * e);
+    for (int64_t t = 0; t < s; ++t)
+      for (int64_t c = 0; c < e; ++c) {
+        q[t * e + c] = qkv[t * 3 * e + c];
+        k[t * e + c] = qkv[t * 3 * e + e + c];
+        v[t * e + c] = qkv[t * 3 * e + 2 * e + c];
+      }
+    Mat att = attention(q, k, v, m("mask"), s, h, h, d, flaw);
+    Mat bo = m("b_o");
+    Mat hid = add(x, matmul(att, m("w_o"), s, e, e), e, &bo);
+    Mat hn = layerNorm(hid, m("ln2_g"), m("ln2_b"), s, e);
+    Mat fc = addBias(matmul(hn, m("w_fc"), s, e, f), m("b_fc"), f);
+    const double c = std::sqrt(2.0 / std::acos(-1.0));
+    for (double &z : fc)
+      z = 0.5 * z * (1.0 + std::tanh(c * (z + 0.044715 * z * z * z)));
+    Mat bp = m("b_proj");
+    return add(hid, matmul(fc, m("w_proj"), s, f, e), e, &bp);
+  };
+  return l;
+}
+
+//===----------------------------------------------------------------------===//
+// Checks
+//===----------------------------------------------------------------------===//
+
+/// Fused vs unfused, and each vs the float64 reference (f32 arithmetic
+/// through ~7 contractions of length <= 288 stays far below this).
+constexpr double kTolerance = 1e-5;
+/// A reference with one flaw must be at least this far off.
+constexpr double kFlawDistance = 1e-2;
+
+double relErr(const std::vector<float> &got, const Mat &ref) {
+  Mat g = toDouble(got);
+  return kvfuse::ref::relativeError(g.data(), ref.data(),
+                                    static_cast<int64_t>(g.size()));
+}
+
+/// The manifest lists the layer's inputs in order with their shapes, then
+/// one [S, E] f32 output.
+void expectManifest(const Artifact &art, const Layer &l) {
+  int64_t numArgs = -1, stepTokens = -1;
+  ASSERT_EQ(
+      kvfuse_artifact_entry(art.get(), l.entry.c_str(), &numArgs, &stepTokens),
+      KVFUSE_OK)
+      << kvfuse_last_error();
+  ASSERT_EQ(numArgs, static_cast<int64_t>(l.inputs.size()) + 1);
+  EXPECT_EQ(stepTokens, 0);
+  for (int64_t i = 0; i < numArgs; ++i) {
+    const char *name = nullptr, *kind = nullptr, *role = nullptr;
+    kvfuse_dtype dtype;
+    int64_t count = 0;
+    ASSERT_EQ(kvfuse_artifact_arg(art.get(), l.entry.c_str(), i, &name, &kind,
+                                  &role, &dtype, &count, nullptr),
+              KVFUSE_OK)
+        << kvfuse_last_error();
+    bool isOut = i == numArgs - 1;
+    EXPECT_STREQ(name, isOut ? "out0" : l.inputs[i].name.c_str());
+    EXPECT_STREQ(kind, "tensor");
+    EXPECT_STREQ(role, isOut ? "output" : "input");
+    EXPECT_EQ(dtype, KVFUSE_F32);
+    EXPECT_EQ(count,
+              isOut ? l.tokens * l.model : numElements(l.inputs[i].shape));
+  }
+}
+
+/// Runs the layer on copies of `inputs` (checking that the entry leaves its
+/// inputs alone, since both artifacts must see the same data) into a
+/// NaN-poisoned output.
+std::vector<float> runLayer(const Artifact &art, const Layer &l,
+                            const Buffers &inputs) {
+  Buffers copies = inputs;
+  std::vector<float> out(l.tokens * l.model,
+                         std::numeric_limits<float>::quiet_NaN());
+  std::vector<kvfuse_binding> bindings;
+  for (auto &[name, data] : copies)
+    bindings.push_back({name.c_str(), data.data(),
+                        static_cast<int64_t>(data.size() * sizeof(float)),
+                        nullptr});
+  bindings.push_back({"out0", out.data(),
+                      static_cast<int64_t>(out.size() * sizeof(float)),
+                      nullptr});
+  kvfuse_status st =
+      kvfuse_run(art.get(), l.entry.c_str(), bindings.data(),
+                 static_cast<int64_t>(bindings.size()), nullptr, 0);
+  EXPECT_EQ(st, KVFUSE_OK) << kvfuse_last_error();
+  for (auto &[name, data] : copies)
+    EXPECT_TRUE(std::memcmp(data.data(), inputs.at(name).data(),
+                            data.size() * sizeof(float)) == 0)
+        << "the entry wrote into its input " << name;
+  return out;
+}
+
+int64_t countNaN(const std::vector<float> &v) {
+  int64_t n = 0;
+  for (float x : v)
+    n += std::isnan(x) ? 1 : 0;
+  return n;
+}
+
+/// (a): the raising turns the unfused attention into one kv.attention.
+void checkRaising(const Layer &l) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty()) << dir.failure();
+  std::string file = examplePath(l.file);
+  std::string plain = dir.path() + "/plain.mlir";
+  std::string raised = dir.path() + "/raised.mlir";
+  std::string err = dir.path() + "/err.log";
+  std::string opt = shellQuote(optPath());
+  ASSERT_EQ(runCommand(opt + " " + shellQuote(file), plain, err), 0)
+      << readAll(err);
+  ASSERT_EQ(runCommand(opt + " " + shellQuote(file) +
+                           " --pass-pipeline='builtin.module(func.func("
+                           "kv-raise-attention))'",
+                       raised, err),
+            0)
+      << readAll(err);
+  std::string before = readAll(plain), after = readAll(raised);
+  // The example is unfused attention: one softmax between two batched
+  // contractions, and no kv op.
+  EXPECT_EQ(countOf(before, "linalg.softmax"), 1) << before;
+  EXPECT_EQ(countOf(before, "linalg.batch_matmul"), 2) << before;
+  EXPECT_EQ(countOf(before, "kv."), countOf(before, "kv.name")) << before;
+  // Raised: exactly one kv.attention over [1, H, S, D] views with the mask;
+  // the softmax and both contractions are gone (fused into it).
+  EXPECT_EQ(countOf(after, "kv.attention "), 1) << after;
+  EXPECT_EQ(countOf(after, "linalg.softmax"), 0) << after;
+  EXPECT_EQ(countOf(after, "linalg.batch_matmul"), 0) << after;
+  const auto &t = l.attentionTypes;
+  std::regex op("kv\\.attention %[^ ]+, %[^ ]+, %[^ ]+ : " + t[0] + ", " +
+                t[1] + ", " + t[2] + " mask\\(%[^ ]+ : " + t[3] + "\\)");
+  EXPECT_TRUE(std::regex_search(after, op))
+      << "expected kv.attention of " << t[0] << ", " << t[1] << ", " << t[2]
+      << " with a mask of " << t[3] << "\n"
+      << after;
+}
+
+/// (b) and (c): fused and unfused artifacts on the same inputs, against each
+/// other and the float64 reference.
+void checkExecution(const Layer &l) {
+  std::string file = examplePath(l.file);
+  Artifact fused, unfused;
+  ASSERT_TRUE(fused.compile(file, ""));
+  ASSERT_TRUE(unfused.compile(file, "--raise=false"));
+  expectManifest(fused, l);
+  expectManifest(unfused, l);
+  if (::testing::Test::HasFatalFailure())
+    return;
+
+  for (unsigned seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    Buffers inputs;
+    for (const InputSpec &spec : l.inputs)
+      inputs[spec.name] = makeInput(spec, rng);
+
+    std::vector<float> outFused = runLayer(fused, l, inputs);
+    std::vector<float> outUnfused = runLayer(unfused, l, inputs);
+    // Every element written (the poison is gone) and finite.
+    ASSERT_EQ(countNaN(outFused), 0) << "fused output has unwritten elements";
+    ASSERT_EQ(countNaN(outUnfused), 0)
+        << "unfused output has unwritten elements";
+
+    Mat ref = l.reference(inputs, Flaw::None);
+    double fusedVsUnfused = relErr(outFused, toDouble(outUnfused));
+    double fusedVsRef = relErr(outFused, ref);
+    double unfusedVsRef = relErr(outUnfused, ref);
+    // The layer's update y - x alone, so the residual cannot hide an error.
+    Mat x = toDouble(inputs.at("x")), refUpdate(ref.size());
+    std::vector<float> fusedUpdate(ref.size());
+    for (size_t i = 0; i < ref.size(); ++i) {
+      refUpdate[i] = ref[i] - x[i];
+      fusedUpdate[i] = static_cast<float>(double(outFused[i]) - x[i]);
+    }
+    double updateVsRef = relErr(fusedUpdate, refUpdate);
+    // Different code ran: the default artifact is not the unfused one.
+    int64_t bitsDiffer = 0;
+    for (size_t i = 0; i < outFused.size(); ++i)
+      bitsDiffer += std::memcmp(&outFused[i], &outUnfused[i], 4) != 0;
+    std::printf("[ %s seed %u ] rel. error fused vs unfused %.3g, fused vs "
+                "f64 %.3g, unfused vs f64 %.3g, fused update (y - x) vs f64 "
+                "%.3g; %lld of %zu elements differ in bits\n",
+                l.entry.c_str(), seed, fusedVsUnfused, fusedVsRef, unfusedVsRef,
+                updateVsRef, static_cast<long long>(bitsDiffer),
+                outFused.size());
+    EXPECT_LE(fusedVsUnfused, kTolerance);
+    EXPECT_LE(fusedVsRef, kTolerance);
+    EXPECT_LE(unfusedVsRef, kTolerance);
+    EXPECT_LE(updateVsRef, kTolerance);
+    EXPECT_GT(bitsDiffer, 0)
+        << "fused and unfused outputs are bit-identical: the default "
+           "compile did not run different (raised) attention code";
+
+    // The data exercises every part of the attention: getting one wrong
+    // moves the result by far more than the tolerance.
+    for (Flaw flaw : l.flaws) {
+      double off = relErr(outFused, l.reference(inputs, flaw));
+      std::printf("    reference with %s: %.3g away\n", flawName(flaw), off);
+      EXPECT_GT(off, kFlawDistance) << "reference with " << flawName(flaw)
+                                    << " is only " << off << " away";
+    }
+  }
+}
+
+TEST(DecoderLayer, LlamaRaisesToKvAttention) { checkRaising(llamaLayer()); }
+TEST(DecoderLayer, LlamaFusedMatchesUnfusedAndReference) {
+  checkExecution(llamaLayer());
+}
+TEST(DecoderLayer, Gpt2RaisesToKvAttention) { checkRaising(gpt2Layer()); }
+TEST(DecoderLayer, Gpt2FusedMatchesUnfusedAndReference) {
+  checkExecution(gpt2Layer());
+}
+
+} // namespace
