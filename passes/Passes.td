@@ -21,4 +21,28 @@ def DecomposeCacheAttentionPass
                            "::mlir::linalg::LinalgDialect"];
 }
 
+def FuseAppendPass
+    : InterfacePass<"kv-fuse-append", "mlir::FunctionOpInterface"> {
+  let summary = "Fuse kv.append + kv.cache_attention into kv.append_attention";
+  let description = [{
+    Rewrites a `kv.append` of new K/V rows followed by a `kv.cache_attention`
+    on the same cache value (tensor form) into one `kv.append_attention` at
+    the attention's place, when all of these hold:
+
+    - both are in the same block, the append first, and no op in between
+      (nor nested in one) takes a cache value that may be the same cache
+      (distinct entry-point arguments never are);
+    - the attention's `kv_lens` provably equals the append's lengths plus the
+      number `S` of new rows (static): either `kv_lens` is
+      `arith.addi %past, splat(S)` (either operand order) of the append's
+      lengths, or `kv_lens` and the append's lengths are function arguments
+      with `kv.role` `"kv_lens"` and `"past_lens"` and the function's
+      `kv.step_tokens` is `S` (the runtime fills them so).
+
+    Everything else is left as it is (the greedy driver runs without folding
+    or region simplification; ops left dead by the fusion are removed).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 #endif // KVFUSE_PASSES_PASSES_TD
