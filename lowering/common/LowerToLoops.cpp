@@ -141,6 +141,7 @@ struct AttentionSpec {
   int64_t staticOffset = 0;
   int64_t kvStart = 0;
   int64_t kvLen = 0; // keys addressable by the op (Skv or the capacity)
+  int64_t kvLensDelta = 0; // added to kv_lens[b] (rows a fused append adds)
   double scale = 1.0;
   std::optional<double> softcap;
   bool causal = false;
@@ -199,6 +200,8 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s) {
   // Global key bound of this sequence and the position of query row 0.
   Value length = s.kvLens ? e.loadIndex(s.kvLens, {bIdx})
                           : e.index(s.kvStart + s.kvLen);
+  if (s.kvLens && s.kvLensDelta)
+    length = e.add(length, e.index(s.kvLensDelta));
   Value offset;
   switch (s.offsetKind) {
   case OffsetKind::Static:
@@ -398,6 +401,16 @@ AttentionSpec baseSpec(OpTy op, int64_t keyBlock) {
   return s;
 }
 
+/// Whether `op` appends a dynamic number of rows (the loops need S).
+bool hasDynamicNewRows(Operation *op) {
+  Value key;
+  if (auto append = dyn_cast<AppendOp>(op))
+    key = append.getKey();
+  else if (auto fused = dyn_cast<AppendAttentionOp>(op))
+    key = fused.getKey();
+  return key && cast<ShapedType>(key.getType()).isDynamicDim(2);
+}
+
 bool isBufferized(Operation *op) {
   return op->getNumResults() == 0 &&
          llvm::none_of(op->getOperandTypes(),
@@ -417,6 +430,8 @@ struct LowerKvOp : OpRewritePattern<OpTy> {
     if (auto cacheOp = getCache(op))
       if (cast<CacheType>(cacheOp.getType()).isQuantized())
         return rewriter.notifyMatchFailure(op, "quantised cache");
+    if (hasDynamicNewRows(op))
+      return rewriter.notifyMatchFailure(op, "dynamic number of new rows");
     lower(op, rewriter);
     rewriter.eraseOp(op);
     return success();
@@ -514,15 +529,15 @@ Value isPageInPool(Emitter &e, Value page, Value pool) {
   return arith::AndIOp::create(e.b, e.loc, nonNegative, below);
 }
 
-template <>
-void LowerKvOp<AppendOp>::lower(AppendOp op, PatternRewriter &rewriter) const {
-  Emitter e{rewriter, op.getLoc()};
-  CacheType cache = op.getCacheType();
-  auto [keys, values] = cacheSources(rewriter, op.getLoc(), op.getCache());
-  auto keyType = cast<MemRefType>(op.getKey().getType());
+/// Emits the loops writing new rows `key`/`value` [B, H, S, D|Dv] into the
+/// cache rows `keys`/`values` at tokens lens[b] + t.
+void emitAppend(PatternRewriter &rewriter, Location loc, CacheType cache,
+                const RowSource &keys, const RowSource &values, Value key,
+                Value value, Value lens) {
+  Emitter e{rewriter, loc};
+  auto keyType = cast<MemRefType>(key.getType());
   int64_t batch = keyType.getDimSize(0), heads = keyType.getDimSize(1);
   int64_t tokens = keyType.getDimSize(2);
-  Value lens = op.getLens();
   forEachRow(e, batch, heads, tokens, [&](Value bIdx, Value h, Value t) {
     // Token position; rows past the capacity are never written (the
     // runtime reports the overflow before calling).
@@ -539,8 +554,7 @@ void LowerKvOp<AppendOp>::lower(AppendOp op, PatternRewriter &rewriter) const {
     auto ifPage =
         scf::IfOp::create(rewriter, e.loc, isPageInPool(e, row[0], keys.memref));
     rewriter.setInsertionPointToStart(ifPage.thenBlock());
-    for (auto [src, dst] : {std::pair{op.getKey(), keys},
-                            std::pair{op.getValue(), values}}) {
+    for (auto [src, dst] : {std::pair{key, keys}, std::pair{value, values}}) {
       int64_t dim = cast<MemRefType>(src.getType()).getDimSize(3);
       forEachFeature(e, dim, [&](Value d) {
         Value x = memref::LoadOp::create(rewriter, e.loc, src,
@@ -553,6 +567,32 @@ void LowerKvOp<AppendOp>::lower(AppendOp op, PatternRewriter &rewriter) const {
       });
     }
   });
+}
+
+template <>
+void LowerKvOp<AppendOp>::lower(AppendOp op, PatternRewriter &rewriter) const {
+  auto [keys, values] = cacheSources(rewriter, op.getLoc(), op.getCache());
+  emitAppend(rewriter, op.getLoc(), op.getCacheType(), keys, values,
+             op.getKey(), op.getValue(), op.getLens());
+}
+
+/// The fused op is its definition: the append's loops, then the cache
+/// attention's loops over past_lens[b] + S tokens.
+template <>
+void LowerKvOp<AppendAttentionOp>::lower(AppendAttentionOp op,
+                                         PatternRewriter &rewriter) const {
+  auto [keys, values] = cacheSources(rewriter, op.getLoc(), op.getCache());
+  emitAppend(rewriter, op.getLoc(), op.getCacheType(), keys, values,
+             op.getKey(), op.getValue(), op.getPastLens());
+  AttentionSpec s = baseSpec(op, keyBlock);
+  s.keys = keys;
+  s.values = values;
+  s.kvLens = op.getPastLens();
+  s.kvLensDelta = op.getNumNewTokens();
+  s.offsetKind = OffsetKind::BottomRight;
+  s.kvLen = op.getCacheType().getCapacity();
+  s.out = op.getInit();
+  emitAttention(rewriter, s);
 }
 
 template <>
@@ -713,12 +753,15 @@ struct LowerToLoopsPass
       return signalPassFailure();
     // Whatever is left could not be lowered: say why, at the op.
     WalkResult result = getOperation()->walk([](Operation *op) {
-      if (!isa<AttentionOp, PartialAttentionOp, CacheAttentionOp, MergeOp,
-               AppendOp, LoadOp>(op))
+      if (!isa<AttentionOp, PartialAttentionOp, CacheAttentionOp,
+               AppendAttentionOp, MergeOp, AppendOp, LoadOp>(op))
         return WalkResult::advance();
       if (!isBufferized(op))
         op->emitOpError() << "expects memref operands to lower to loops "
                              "(bufferize first), got tensors";
+      else if (hasDynamicNewRows(op))
+        op->emitOpError() << "expects a static number of new rows to lower "
+                             "to loops";
       else
         op->emitOpError() << "expects an unquantised cache (f32, f16, bf16) "
                              "to lower to loops";
@@ -734,7 +777,8 @@ void mlir::kv::populateKvToLoopsPatterns(RewritePatternSet &patterns,
                                          int64_t keyBlock) {
   MLIRContext *ctx = patterns.getContext();
   patterns.add<LowerKvOp<AttentionOp>, LowerKvOp<PartialAttentionOp>,
-               LowerKvOp<CacheAttentionOp>, LowerKvOp<AppendOp>,
+               LowerKvOp<CacheAttentionOp>, LowerKvOp<AppendAttentionOp>,
+               LowerKvOp<AppendOp>,
                LowerKvOp<LoadOp>, LowerKvOp<MergeOp>>(ctx, keyBlock);
   patterns.add<CopyToLoops>(ctx);
 }

@@ -95,6 +95,52 @@ func.func @append(%k: memref<1x2x3x8xf32>, %v: memref<1x2x3x8xf32>,
 
 // -----
 
+// Fused append + attention: the append's loops write the new rows through
+// the page table, then the attention's loops run over past_lens[b] + S
+// keys with query row i at past_lens[b] + S - Sq + i, reading the rows
+// through the same cache view.
+// CHECK-LABEL: func @append_attention
+// CHECK:         %[[K:.*]], %[[V:.*]], %[[T:.*]] = kv.cache_view %arg3
+// CHECK-NOT:     kv.cache_view
+// CHECK:         scf.for %[[AB:.*]] =
+// CHECK:           scf.for
+// CHECK:             scf.for %[[AT:.*]] =
+// CHECK:               %[[PAST:.*]] = memref.load %arg4[%[[AB]]]
+// CHECK:               %[[PASTI:.*]] = arith.index_cast %[[PAST]]
+// CHECK:               arith.addi %[[PASTI]], %[[AT]]
+// CHECK:                   memref.load %arg1
+// CHECK:                   arith.truncf {{.*}} : f32 to f16
+// CHECK:                   memref.store {{.*}}, %[[K]]
+// CHECK:                   memref.load %arg2
+// CHECK:                   arith.truncf {{.*}} : f32 to f16
+// CHECK:                   memref.store {{.*}}, %[[V]]
+// CHECK-NOT:     kv.cache_view
+// CHECK:         scf.for %[[B:.*]] =
+// CHECK:           %[[LEN:.*]] = memref.load %arg4[%[[B]]]
+// CHECK:           %[[LENI:.*]] = arith.index_cast %[[LEN]]
+// CHECK:           %[[TOTAL:.*]] = arith.addi %[[LENI]], %c3
+// CHECK:           %[[OFF:.*]] = arith.subi %[[TOTAL]], %c2
+// CHECK:               %[[POS:.*]] = arith.addi %{{.*}}, %[[OFF]]
+// CHECK:               %[[END:.*]] = arith.addi %[[POS]], %c1
+// CHECK:               arith.minsi %[[TOTAL]], %[[END]]
+// CHECK:                   memref.load %[[K]]
+// CHECK:                   arith.extf
+// CHECK:                   memref.load %[[V]]
+// CHECK:               memref.store {{.*}}, %arg5
+// CHECK-NOT:     kv.append_attention
+func.func @append_attention(%q: memref<2x4x2x8xf32>, %k: memref<2x2x3x8xf32>,
+    %v: memref<2x2x3x8xf32>,
+    %cache: !kv.cache<f16, heads = 2, head_dim = 8, capacity = 64, layout = #kv.paged<page_size = 16>>,
+    %past: memref<2xi32>, %o: memref<2x4x2x8xf32>) {
+  kv.append_attention %q, %k, %v, %cache, %past
+      : memref<2x4x2x8xf32>, memref<2x2x3x8xf32>, memref<2x2x3x8xf32>,
+        !kv.cache<f16, heads = 2, head_dim = 8, capacity = 64, layout = #kv.paged<page_size = 16>>,
+        memref<2xi32> outs(%o : memref<2x4x2x8xf32>) {causal}
+  return
+}
+
+// -----
+
 // Partial attention stores its LSE; keys are global from kv_start.
 // CHECK-LABEL: func @partial
 // CHECK:         scf.for %{{.*}} = %c0 to %c16 step %c16 iter_args
