@@ -64,14 +64,24 @@ def CpuVectorizeAttentionPass
     dot products, updates the running max/sum with vector exp and
     accumulates `P.V` into output rows held in registers. f16/bf16 rows are
     converted on load. Tiles have about `row-tile` query rows (at least one
-    row of each head of the group). Ops it cannot handle are left to
+    row of each head of the group). When tiles are fewer than twice the
+    target's cores and the keys long, each tile's keys are split into
+    chunks run in parallel and merged by their max and sum (split-KV,
+    flash-decoding); partials live on the stack. Block size and splits
+    derive from `target` unless given. Ops it cannot handle are left to
     `kv-lower-to-loops`.
   }];
   let options = [
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"16",
            "Query rows (over all heads of a group) per tile">,
-    Option<"keyBlock", "key-block", "int64_t", /*default=*/"64",
-           "Keys per online-softmax block">,
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
+           "Keys per online-softmax block (0: from the target's L1 size)">,
+    Option<"splits", "splits", "int64_t", /*default=*/"0",
+           "Key splits per tile (split-KV); 0: enough splits for twice the "
+           "target's cores when tiles are few and keys many; 1: none">,
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "Target description: host, or over host defaults a list like "
+           "vector-bits=512,l1=32768,l2=1048576,cores=2">,
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Run tiles in an scf.parallel loop (else sequential scf.for)">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",

@@ -47,10 +47,13 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
     tiles.rowTile = options.rowTile;
     tiles.keyBlock = options.keyBlock;
     tiles.parallel = options.threads;
+    tiles.splits = options.splits;
+    tiles.target = options.target;
     pm.addNestedPass<func::FuncOp>(createCpuVectorizeAttentionPass(tiles));
   }
   LowerToLoopsPassOptions loops;
-  loops.keyBlock = options.keyBlock;
+  if (options.keyBlock > 0)
+    loops.keyBlock = options.keyBlock;
   pm.addNestedPass<func::FuncOp>(createLowerToLoopsPass(loops));
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   pm.addPass(createCpuEmitEntryPointsPass());

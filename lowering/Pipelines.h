@@ -15,8 +15,19 @@ namespace kv {
 struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
   PassOptions::Option<int64_t> keyBlock{
       *this, "key-block",
-      llvm::cl::desc("Keys per online-softmax block in attention loops"),
-      llvm::cl::init(64)};
+      llvm::cl::desc("Keys per online-softmax block in attention loops (0: "
+                     "from the target)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<int64_t> splits{
+      *this, "splits",
+      llvm::cl::desc("Split-KV chunks per attention tile (0: from the "
+                     "target; 1: none)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("CPU description: host, or vector-bits=..,l1=..,l2=..,"
+                     "cores=.. over the host's values"),
+      llvm::cl::init("host")};
   PassOptions::Option<int64_t> rowTile{
       *this, "row-tile",
       llvm::cl::desc("Query rows (over a GQA group) per attention tile"),

@@ -22,6 +22,7 @@
 
 #include "dialects/kv/KvOps.h"
 #include "lowering/Passes.h"
+#include "lowering/cpu/CpuTarget.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -46,9 +47,11 @@ namespace {
 /// Tiling choices for one attention op.
 struct TileConfig {
   int64_t rowTarget = 16; // query rows (all heads of a group) per tile
-  int64_t keyBlock = 64;  // keys per softmax block
+  int64_t keyBlock = 0;   // keys per softmax block; 0 picks from the target
+  CpuTarget target;
   bool parallel = true;
   bool prefetch = true;
+  int64_t splits = 0; // key splits per tile; 0 picks from the target
 };
 
 /// Where rows of K or V live: a dense [B, H, S, D] memref or a page pool.
@@ -412,7 +415,8 @@ void emitScores(TileEmitter &e, const AttentionParts &a,
 /// block, as vectors of the block's scores: probs becomes P = exp(S - max),
 /// rowScale the factor exp(old max - new max) for the row's accumulator.
 void emitSoftmaxUpdate(TileEmitter &e, const AttentionParts &a, Value bIdx,
-                       Value kh, Value row0, Value jb, int64_t tileRows,
+                       Value kh, Value row0, Value jb, Value jEnd,
+                       int64_t tileRows,
                        int64_t rowsPerHead, int64_t group, int64_t qLen,
                        int64_t block, Value probs, Value rowLo, Value rowHi,
                        Value rowMax, Value rowSum, Value rowScale) {
@@ -463,11 +467,13 @@ void emitSoftmaxUpdate(TileEmitter &e, const AttentionParts &a, Value bIdx,
       });
       s = vector::LoadOp::create(b, loc, rowType, probs, ValueRange{m, c0});
     }
-    // Keys outside the row's [lo, hi) are masked.
+    // Keys outside the row's [lo, hi) or past the block's end (the end of
+    // a key split) are masked.
     Value lo = vector::BroadcastOp::create(
         b, loc, indexRow, memref::LoadOp::create(b, loc, rowLo, m));
     Value hi = vector::BroadcastOp::create(
-        b, loc, indexRow, memref::LoadOp::create(b, loc, rowHi, m));
+        b, loc, indexRow,
+        e.minS(memref::LoadOp::create(b, loc, rowHi, m), jEnd));
     Value visible = arith::AndIOp::create(
         b, loc,
         arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, keys, lo),
@@ -569,16 +575,91 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
   int64_t tileRows = group * rowsPerHead;
   int64_t tilesPerHead = (qLen + rowsPerHead - 1) / rowsPerHead;
   // Whole score kernels per block.
-  int64_t block = llvm::alignTo(std::max<int64_t>(1, config.keyBlock),
-                                kKeysPerKernel);
+  int64_t block = config.keyBlock;
+  if (block <= 0) {
+    auto bits = [](Value v) {
+      return cast<MemRefType>(v.getType()).getElementTypeBitWidth();
+    };
+    block = config.target.keyBlock(
+        (headDim * bits(a.keys.memref) + valueDim * bits(a.values.memref)) /
+        8);
+  }
+  block = llvm::alignTo(block, kKeysPerKernel);
   Type f32 = b.getF32Type();
   auto rowType = [&](int64_t n) { return VectorType::get({n}, f32); };
   Type indexType = b.getIndexType();
 
   Value c0 = e.index(0), c1 = e.index(1);
-  SmallVector<Value, 3> lbs = {c0, c0, c0}, steps = {c1, c1, c1};
-  SmallVector<Value, 3> ubs = {e.index(batch), e.index(kvHeads),
+  SmallVector<Value, 4> lbs = {c0, c0, c0}, steps = {c1, c1, c1};
+  SmallVector<Value, 4> ubs = {e.index(batch), e.index(kvHeads),
                                e.index(tilesPerHead)};
+
+  // Split-KV (flash-decoding): when there are fewer tiles than twice the
+  // cores and the keys are long, each tile's key range is split into
+  // chunks processed in parallel; the partial (O, max, sum) are merged
+  // afterwards. Partials live in stack buffers of the function.
+  int64_t tiles = batch * kvHeads * tilesPerHead;
+  int64_t splits = config.splits;
+  if (splits <= 0) {
+    splits = 1;
+    int64_t cores = config.target.cores;
+    if (tiles < 2 * cores && a.kvLen >= 8 * block)
+      splits = std::min((2 * cores + tiles - 1) / tiles,
+                        a.kvLen / (4 * block));
+  }
+  int64_t partialBytes = splits * tiles * tileRows * (valueDim + 2) * 4;
+  if (partialBytes > (int64_t(1) << 20))
+    splits = 1; // keep the stack bounded; the tiles are many then anyway
+  splits = std::max<int64_t>(1, splits);
+  Value partOut, partMax, partSum;
+  if (splits > 1) {
+    OpBuilder::InsertionGuard guard(b);
+    auto func = a.op->getParentOfType<FunctionOpInterface>();
+    b.setInsertionPointToStart(&func.getFunctionBody().front());
+    SmallVector<int64_t> rows = {splits, batch, kvHeads, tilesPerHead,
+                                 tileRows};
+    SmallVector<int64_t> outShape(rows);
+    outShape.push_back(valueDim);
+    partOut = memref::AllocaOp::create(b, loc, MemRefType::get(outShape, f32));
+    partMax = memref::AllocaOp::create(b, loc, MemRefType::get(rows, f32));
+    partSum = memref::AllocaOp::create(b, loc, MemRefType::get(rows, f32));
+    lbs.push_back(c0);
+    steps.push_back(c1);
+    ubs.push_back(e.index(splits));
+  }
+
+  // Writes output row m of a tile from its unnormalised accumulator, max
+  // and sum: O = acc / sum (0 without a visible key), LSE = max + log sum.
+  auto finalizeRow = [&](Value bIdx, Value kh, Value row0, Value m, Value o,
+                         Value max, Value sum) {
+    Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
+    Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
+    Value i = e.add(row0, r);
+    Value h = e.add(e.mul(kh, e.index(group)), g);
+    auto ifRow = scf::IfOp::create(
+        b, loc, e.cmp(arith::CmpIPredicate::slt, i, e.index(qLen)));
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifRow.thenBlock());
+    Value visible = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                          sum, e.f32(0.0));
+    Value inverse = arith::SelectOp::create(
+        b, loc, visible, arith::DivFOp::create(b, loc, e.f32(1.0), sum),
+        e.f32(0.0));
+    o = arith::MulFOp::create(
+        b, loc, o,
+        vector::BroadcastOp::create(b, loc, rowType(valueDim), inverse));
+    vector::StoreOp::create(b, loc, e.fromF32(o, outType.getElementType()),
+                            a.out, ValueRange{bIdx, h, i, c0});
+    if (a.lse) {
+      Value lse = arith::SelectOp::create(
+          b, loc, visible,
+          arith::AddFOp::create(b, loc, max, math::LogOp::create(b, loc, sum)),
+          e.negInf());
+      Type lseElement = cast<MemRefType>(a.lse.getType()).getElementType();
+      memref::StoreOp::create(b, loc, e.fromF32(lse, lseElement), a.lse,
+                              ValueRange{bIdx, h, i});
+    }
+  };
 
   auto emitTile = [&](ValueRange ivs) {
     Value bIdx = ivs[0], kh = ivs[1], tile = ivs[2];
@@ -665,57 +746,102 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     }
     Value tileLo = rowSetup.getResult(0), tileHi = rowSetup.getResult(1);
 
-    auto blockLoop = scf::ForOp::create(b, loc, tileLo, tileHi,
+    // This split's share of the tile's keys, in whole blocks.
+    Value keysLo = tileLo, keysHi = tileHi;
+    if (splits > 1) {
+      Value span = e.maxS(e.sub(tileHi, tileLo), c0);
+      auto ceilDiv = [&](Value x, int64_t d) -> Value {
+        return arith::DivUIOp::create(b, loc, e.add(x, e.index(d - 1)),
+                                      e.index(d));
+      };
+      Value chunk = e.mul(ceilDiv(ceilDiv(span, splits), block),
+                          e.index(block));
+      keysLo = e.add(tileLo, e.mul(ivs[3], chunk));
+      keysHi = e.minS(tileHi, e.add(keysLo, chunk));
+    }
+    auto blockLoop = scf::ForOp::create(b, loc, keysLo, keysHi,
                                         e.index(block));
     {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(blockLoop.getBody());
       Value jb = blockLoop.getInductionVar();
-      Value jEnd = e.minS(e.add(jb, e.index(block)), tileHi);
+      Value jEnd = e.minS(e.add(jb, e.index(block)), keysHi);
       Value lastKey = e.sub(tileHi, c1);
       emitScores(e, a, config, bIdx, kh, row0, jb, lastKey, tileRows,
                  rowsPerHead, group, headDim, block, qs, probs);
-      emitSoftmaxUpdate(e, a, bIdx, kh, row0, jb, tileRows, rowsPerHead,
+      emitSoftmaxUpdate(e, a, bIdx, kh, row0, jb, jEnd, tileRows, rowsPerHead,
                         group, qLen, block, probs, rowLo, rowHi, rowMax,
                         rowSum, rowScale);
       emitValueProducts(e, a, bIdx, kh, jb, jEnd, tileRows, valueDim, probs,
                         rowScale, acc);
     }
 
-    // O = acc / sum (0 for rows without a visible key), LSE = max + log sum.
     forRange(e, c0, e.index(tileRows), [&](Value m) {
-      Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
-      Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
-      Value i = e.add(row0, r);
-      Value h = e.add(e.mul(kh, e.index(group)), g);
-      auto ifRow = scf::IfOp::create(
-          b, loc, e.cmp(arith::CmpIPredicate::slt, i, e.index(qLen)));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(ifRow.thenBlock());
-      Value sum = memref::LoadOp::create(b, loc, rowSum, m);
-      Value visible = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                            sum, e.f32(0.0));
-      Value inverse = arith::SelectOp::create(
-          b, loc, visible, arith::DivFOp::create(b, loc, e.f32(1.0), sum),
-          e.f32(0.0));
       Value o = vector::LoadOp::create(b, loc, rowType(valueDim), acc,
                                        ValueRange{m, c0});
-      o = arith::MulFOp::create(
-          b, loc, o,
-          vector::BroadcastOp::create(b, loc, rowType(valueDim), inverse));
-      vector::StoreOp::create(b, loc, e.fromF32(o, outType.getElementType()),
-                              a.out, ValueRange{bIdx, h, i, c0});
-      if (a.lse) {
-        Value max = memref::LoadOp::create(b, loc, rowMax, m);
-        Value lse = arith::SelectOp::create(
-            b, loc, visible,
-            arith::AddFOp::create(b, loc, max,
-                                  math::LogOp::create(b, loc, sum)),
-            e.negInf());
-        Type lseElement = cast<MemRefType>(a.lse.getType()).getElementType();
-        memref::StoreOp::create(b, loc, e.fromF32(lse, lseElement), a.lse,
-                                ValueRange{bIdx, h, i});
+      Value max = memref::LoadOp::create(b, loc, rowMax, m);
+      Value sum = memref::LoadOp::create(b, loc, rowSum, m);
+      if (splits == 1) {
+        finalizeRow(bIdx, kh, row0, m, o, max, sum);
+        return;
       }
+      SmallVector<Value> at = {ivs[3], bIdx, kh, tile, m};
+      SmallVector<Value> atRow(at);
+      atRow.push_back(c0);
+      vector::StoreOp::create(b, loc, o, partOut, atRow);
+      memref::StoreOp::create(b, loc, max, partMax, at);
+      memref::StoreOp::create(b, loc, sum, partSum, at);
+    });
+  };
+
+  // Merges the splits of every tile row by their max and sum.
+  auto emitMerge = [&](ValueRange ivs) {
+    Value bIdx = ivs[0], kh = ivs[1], tile = ivs[2];
+    Value row0 = e.mul(tile, e.index(rowsPerHead));
+    forRange(e, c0, e.index(tileRows), [&](Value m) {
+      auto at = [&](Value split) {
+        return SmallVector<Value>{split, bIdx, kh, tile, m};
+      };
+      auto maxLoop = scf::ForOp::create(b, loc, c0, e.index(splits), c1,
+                                        ValueRange{e.negInf()});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(maxLoop.getBody());
+        Value x = memref::LoadOp::create(b, loc, partMax,
+                                         at(maxLoop.getInductionVar()));
+        scf::YieldOp::create(
+            b, loc,
+            ValueRange{arith::MaxNumFOp::create(
+                b, loc, maxLoop.getRegionIterArg(0), x)});
+      }
+      Value max = maxLoop.getResult(0);
+      Value live = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE,
+                                         max, e.negInf());
+      Value base = arith::SelectOp::create(b, loc, live, max, e.f32(0.0));
+      Value zeros = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(cast<ShapedType>(rowType(valueDim)),
+                                         b.getF32FloatAttr(0.0f)));
+      auto sumLoop = scf::ForOp::create(b, loc, c0, e.index(splits), c1,
+                                        ValueRange{zeros, e.f32(0.0)});
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(sumLoop.getBody());
+        SmallVector<Value> idx = at(sumLoop.getInductionVar());
+        Value w = e.exp(arith::SubFOp::create(
+            b, loc, memref::LoadOp::create(b, loc, partMax, idx), base));
+        Value sum = math::FmaOp::create(
+            b, loc, w, memref::LoadOp::create(b, loc, partSum, idx),
+            sumLoop.getRegionIterArg(1));
+        idx.push_back(c0);
+        Value o = vector::LoadOp::create(b, loc, rowType(valueDim), partOut,
+                                         idx);
+        Value acc = vector::FMAOp::create(
+            b, loc, vector::BroadcastOp::create(b, loc, rowType(valueDim), w),
+            o, sumLoop.getRegionIterArg(0));
+        scf::YieldOp::create(b, loc, ValueRange{acc, sum});
+      }
+      finalizeRow(bIdx, kh, row0, m, sumLoop.getResult(0), max,
+                  sumLoop.getResult(1));
     });
   };
 
@@ -730,17 +856,27 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     emitTile(ivs);
     memref::AllocaScopeReturnOp::create(b, loc);
   };
-  if (config.parallel) {
-    scf::ParallelOp::create(b, loc, lbs, ubs, steps,
-                            [&](OpBuilder &, Location, ValueRange ivs) {
-                              emitTile(ivs);
-                            });
-  } else {
-    scf::buildLoopNest(b, loc, lbs, ubs, steps,
+  auto emitLoops = [&](ValueRange lower, ValueRange upper, ValueRange step,
+                       function_ref<void(ValueRange)> body, bool scoped) {
+    if (config.parallel) {
+      scf::ParallelOp::create(b, loc, lower, upper, step,
+                              [&](OpBuilder &, Location, ValueRange ivs) {
+                                body(ivs);
+                              });
+      return;
+    }
+    scf::buildLoopNest(b, loc, lower, upper, step,
                        [&](OpBuilder &, Location, ValueRange ivs) {
-                         emitScopedTile(ivs);
+                         if (scoped)
+                           emitScopedTile(ivs);
+                         else
+                           body(ivs);
                        });
-  }
+  };
+  emitLoops(lbs, ubs, steps, emitTile, /*scoped=*/true);
+  if (splits > 1)
+    emitLoops(ValueRange(lbs).take_front(3), ValueRange(ubs).take_front(3),
+              ValueRange(steps).take_front(3), emitMerge, /*scoped=*/false);
 }
 
 /// Whether a memref can be read or written as whole unit-stride rows.
@@ -850,6 +986,14 @@ struct CpuVectorizeAttentionPass
     config.keyBlock = keyBlock;
     config.parallel = parallel;
     config.prefetch = prefetch;
+    config.splits = splits;
+    std::string error;
+    std::optional<CpuTarget> parsed = CpuTarget::parse(target, error);
+    if (!parsed) {
+      getOperation()->emitError() << "kv-cpu-vectorize-attention: " << error;
+      return signalPassFailure();
+    }
+    config.target = *parsed;
     RewritePatternSet patterns(&getContext());
     patterns.add<VectorizeAttention>(&getContext(), config);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

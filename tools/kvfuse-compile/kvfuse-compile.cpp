@@ -59,9 +59,20 @@ static cl::opt<Emit> emit(
                           "manifest + shared object (default)"),
                clEnumValN(Emit::Mlir, "mlir", "LLVM-dialect MLIR"),
                clEnumValN(Emit::Llvm, "llvm", "LLVM IR")));
-static cl::opt<int64_t> keyBlock("key-block",
-                                 cl::desc("Keys per online-softmax block"),
-                                 cl::init(64));
+static cl::opt<int64_t>
+    keyBlock("key-block",
+             cl::desc("Keys per online-softmax block (0: from the target)"),
+             cl::init(0));
+static cl::opt<int64_t>
+    splits("splits",
+           cl::desc("Split-KV chunks per attention tile (0: from the "
+                    "target; 1: none)"),
+           cl::init(0));
+static cl::opt<std::string>
+    target("target",
+           cl::desc("CPU to tile for: host, or vector-bits=..,l1=..,l2=..,"
+                    "cores=.. over the host's values"),
+           cl::init("host"));
 static cl::opt<bool>
     raise("raise",
           cl::desc("Raise unfused attention written with upstream ops to kv "
@@ -258,6 +269,8 @@ int main(int argc, char **argv) {
     return 1;
   kv::CpuPipelineOptions options;
   options.keyBlock = keyBlock;
+  options.splits = splits;
+  options.target = target;
   options.raise = raise;
   options.reference = reference;
   kv::buildCpuPipeline(pm, options);

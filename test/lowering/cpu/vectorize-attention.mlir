@@ -1,5 +1,7 @@
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16}))" | FileCheck %s
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{parallel=false prefetch=false}))" | FileCheck %s --check-prefix=SEQ
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=SPLIT
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64 splits=1}))" | FileCheck %s --check-prefix=NOSPLIT
 
 // GQA group of 4 (8 query heads, 2 KV heads), Sq = 3: a tile holds 2 rows of
 // each of the 4 heads (row-tile 8), so the parallel loop runs over
@@ -82,5 +84,33 @@ func.func @strided(%q: memref<1x2x4x8xf32, strided<[128, 64, 16, 1]>>, %k: memre
                    %v: memref<1x2x4x8xf32>, %o: memref<1x2x4x8xf32>) {
   kv.attention %q, %k, %v : memref<1x2x4x8xf32, strided<[128, 64, 16, 1]>>, memref<1x2x4x8xf32>, memref<1x2x4x8xf32>
       outs(%o : memref<1x2x4x8xf32>)
+  return
+}
+
+// -----
+
+// Split-KV: one tile (B = 1, one KV head, Sq = 1) on a 4-core target gets
+// 8 key splits run in parallel with the tiles, each writing its partial
+// (acc, max, sum) to stack buffers of the function; a second parallel loop
+// merges them by their max (weights exp(max_s - max)).
+// SPLIT-LABEL: func @mqa
+// SPLIT-DAG:     %[[PO:.*]] = memref.alloca() : memref<8x1x1x1x8x64xf32>
+// SPLIT-DAG:     %[[PM:.*]] = memref.alloca() : memref<8x1x1x1x8xf32>
+// SPLIT-DAG:     %[[PS:.*]] = memref.alloca() : memref<8x1x1x1x8xf32>
+// SPLIT:         scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %[[S:.*]]) = (%c0, %c0, %c0, %c0) to (%c1, %c1, %c1, %c8)
+// SPLIT:           arith.muli %[[S]],
+// SPLIT:           vector.store {{.*}}, %[[PO]][%[[S]],
+// SPLIT:           memref.store {{.*}}, %[[PM]][%[[S]],
+// SPLIT:         scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%c0, %c0, %c0) to (%c1, %c1, %c1)
+// SPLIT:           arith.maxnumf
+// SPLIT:           vector.fma
+// SPLIT:           vector.store {{.*}}, %arg3
+// NOSPLIT-LABEL: func @mqa
+// NOSPLIT-NOT:   memref<8x1x1x1x8x64xf32>
+// NOSPLIT:       scf.parallel ({{.*}}) = (%c0, %c0, %c0) to (%c1, %c1, %c1)
+func.func @mqa(%q: memref<1x8x1x64xf32>, %k: memref<1x1x4096x64xf32>, %v: memref<1x1x4096x64xf32>,
+               %o: memref<1x8x1x64xf32>) {
+  kv.attention %q, %k, %v : memref<1x8x1x64xf32>, memref<1x1x4096x64xf32>, memref<1x1x4096x64xf32>
+      outs(%o : memref<1x8x1x64xf32>)
   return
 }
