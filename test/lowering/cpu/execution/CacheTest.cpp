@@ -1,7 +1,8 @@
 //===- CacheTest.cpp - KV caches through compiled kv.append/attention -----===//
 //
-// Drives compiled prefill/decode entries (kv.append + kv.cache_attention)
-// through the runtime on contiguous and paged caches of f32, f16 and bf16,
+// Drives compiled prefill/decode entries (kv.append + kv.cache_attention, and
+// the fused kv.append_attention) through the runtime on contiguous and paged
+// caches of f32, f16 and bf16,
 // keeping a host copy of every appended K/V row (rounded through the cache
 // type) to check each step against the float64 reference with bottom-right
 // causal alignment. Covers filling a cache to capacity (and the rejected step
@@ -60,7 +61,8 @@ struct CacheConfig {
   }
 };
 
-/// One append + cache_attention entry: batch, tokens per step, attributes.
+/// One append + cache_attention entry: batch, tokens per step, attributes;
+/// `fused` entries use one kv.append_attention (and take no kv_lens).
 struct StepEntry {
   const char *name;
   int64_t batch, tokens;
@@ -68,6 +70,7 @@ struct StepEntry {
   int64_t windowLeft;
   float softcap;
   float scale; // NaN: the default 1/sqrt(D)
+  bool fused = false;
 };
 
 constexpr float kDefault = std::numeric_limits<float>::quiet_NaN();
@@ -78,6 +81,16 @@ const StepEntry kDecode = {"decode", 1, 1, false, -1, 0.0f, kDefault};
 const StepEntry kSpec = {"spec", 1, 3, true, 20, 0.0f, 0.5f};
 // The soft-cap is small enough to change the result noticeably.
 const StepEntry kDecodeB3 = {"decode_b3", 3, 1, true, -1, 0.25f, kDefault};
+// The same steps through kv.append_attention, with causal + sliding windows
+// short enough to cut off early tokens (the fused prefill's window of 9
+// cuts most of the 37-token prompt).
+const StepEntry kFusedPrefill = {"fused_prefill", 1, Prefill, true, 9,
+                                 0.0f, kDefault, true};
+const StepEntry kFusedDecode = {"fused_decode", 1, 1, true, 20,
+                                0.0f, kDefault, true};
+const StepEntry kFusedSpec = {"fused_spec", 1, 3, true, 20, 0.0f, 0.5f, true};
+const StepEntry kFusedDecodeB3 = {"fused_decode_b3", 3, 1, true, 30,
+                                  0.25f, kDefault, true};
 
 std::string stepFunc(const CacheConfig &cfg, const StepEntry &e) {
   std::string ct = cfg.cacheType();
@@ -102,18 +115,27 @@ std::string stepFunc(const CacheConfig &cfg, const StepEntry &e) {
     attrDict += (i ? ", " : "") + attrs[i];
   if (!attrDict.empty())
     attrDict = " {" + attrDict + "}";
-  return "func.func @" + std::string(e.name) + "(%q: " + tq +
-         " {kv.name = \"q\"}, %k: " + tk + " {kv.name = \"k\"}, %v: " + tv +
-         " {kv.name = \"v\"}, %cache: " + ct +
-         " {kv.name = \"cache\"}, %past: " + tb +
-         " {kv.name = \"past\", kv.role = \"past_lens\"}, %lens: " + tb +
-         " {kv.name = \"lens\", kv.role = \"kv_lens\"}) -> " + to +
-         " attributes {kv.step_tokens = " + std::to_string(e.tokens) +
-         " : i64} {\n  kv.append %k, %v, %cache, %past : " + tk + ", " + tv +
-         ", " + ct + ", " + tb + "\n  %init = tensor.empty() : " + to +
+  std::string head = "func.func @" + std::string(e.name) + "(%q: " + tq +
+                     " {kv.name = \"q\"}, %k: " + tk +
+                     " {kv.name = \"k\"}, %v: " + tv +
+                     " {kv.name = \"v\"}, %cache: " + ct +
+                     " {kv.name = \"cache\"}, %past: " + tb +
+                     " {kv.name = \"past\", kv.role = \"past_lens\"}";
+  std::string attributes = ") -> " + to + " attributes {kv.step_tokens = " +
+                           std::to_string(e.tokens) + " : i64} {\n";
+  std::string tail = "\n  return %o : " + to + "\n}\n\n";
+  if (e.fused)
+    return head + attributes + "  %init = tensor.empty() : " + to +
+           "\n  %o = kv.append_attention %q, %k, %v, %cache, %past : " + tq +
+           ", " + tk + ", " + tv + ", " + ct + ", " + tb + " outs(%init : " +
+           to + ")" + attrDict + " -> " + to + tail;
+  return head + ", %lens: " + tb +
+         " {kv.name = \"lens\", kv.role = \"kv_lens\"}" + attributes +
+         "  kv.append %k, %v, %cache, %past : " + tk + ", " + tv + ", " + ct +
+         ", " + tb + "\n  %init = tensor.empty() : " + to +
          "\n  %o = kv.cache_attention %q, %cache, %lens : " + tq + ", " + ct +
          ", " + tb + " outs(%init : " + to + ")" + attrDict + " -> " + to +
-         "\n  return %o : " + to + "\n}\n\n";
+         tail;
 }
 
 std::string loadFunc(const CacheConfig &cfg) {
@@ -132,7 +154,10 @@ std::string loadFunc(const CacheConfig &cfg) {
 
 std::string cacheModule(const CacheConfig &cfg) {
   return stepFunc(cfg, kPrefill) + stepFunc(cfg, kDecode) +
-         stepFunc(cfg, kSpec) + stepFunc(cfg, kDecodeB3) + loadFunc(cfg);
+         stepFunc(cfg, kSpec) + stepFunc(cfg, kDecodeB3) +
+         stepFunc(cfg, kFusedPrefill) + stepFunc(cfg, kFusedDecode) +
+         stepFunc(cfg, kFusedSpec) + stepFunc(cfg, kFusedDecodeB3) +
+         loadFunc(cfg);
 }
 
 /// The artifact of a config, compiled once for all tests of the binary.
@@ -464,6 +489,85 @@ TEST_P(Cache, BatchOfUnequalLengths) {
   // Another prefill/decode of a single sequence in between batch steps.
   ASSERT_NO_FATAL_FAILURE(run.step(kSpec, {c}));
   ASSERT_NO_FATAL_FAILURE(run.step(kDecodeB3, {c, d, b}));
+}
+
+// kv.append_attention: a fused prefill, then fused decode and 3-token steps
+// (causal with sliding windows) until the cache is exactly full, the cache
+// holding exactly the appended rows after every step; unfused steps on the
+// same cache in between read what the fused ones wrote and vice versa.
+TEST_P(Cache, FusedPrefillAndDecode) {
+  const Artifact *art = artifactFor(GetParam());
+  ASSERT_TRUE(art);
+  CacheRun run(*art, GetParam(), 0, 15);
+  ASSERT_EQ(run.status, KVFUSE_OK) << kvfuse_last_error();
+  int64_t a = run.add();
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedPrefill, {a}));
+  ASSERT_NO_FATAL_FAILURE(run.checkLoad(a));
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_NO_FATAL_FAILURE(run.step(kFusedDecode, {a}));
+    ASSERT_NO_FATAL_FAILURE(run.checkLoad(a));
+  }
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_NO_FATAL_FAILURE(run.step(kFusedSpec, {a}));
+    ASSERT_NO_FATAL_FAILURE(run.checkLoad(a));
+  }
+  ASSERT_NO_FATAL_FAILURE(run.step(kDecode, {a}));
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedDecode, {a}));
+  ASSERT_NO_FATAL_FAILURE(run.step(kSpec, {a}));
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedSpec, {a}));
+  ASSERT_NO_FATAL_FAILURE(run.checkLoad(a));
+  while (run.length(a) < Capacity - 2)
+    ASSERT_NO_FATAL_FAILURE(run.step(kFusedDecode, {a}));
+  // 98 + 3 > 100: rejected with the cache untouched; two tokens still fit.
+  ASSERT_NO_FATAL_FAILURE(
+      run.expectRejected(kFusedSpec, {a}, KVFUSE_ERR_CACHE_FULL));
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedDecode, {a}));
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedDecode, {a}));
+  ASSERT_EQ(run.length(a), Capacity);
+  ASSERT_NO_FATAL_FAILURE(run.checkLoad(a));
+  ASSERT_NO_FATAL_FAILURE(
+      run.expectRejected(kFusedDecode, {a}, KVFUSE_ERR_CACHE_FULL));
+  ASSERT_NO_FATAL_FAILURE(run.checkLoad(a));
+}
+
+// kv.append_attention on a batch of sequences of unequal lengths (on a
+// paged cache with pages out of order), in several batch orders.
+TEST_P(Cache, FusedBatchOfUnequalLengths) {
+  const Artifact *art = artifactFor(GetParam());
+  ASSERT_TRUE(art);
+  CacheRun run(*art, GetParam(), 0, 16);
+  ASSERT_EQ(run.status, KVFUSE_OK) << kvfuse_last_error();
+  int64_t a = run.add(), b = run.add();
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedPrefill, {a}));
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedPrefill, {b}));
+  run.remove(a); // its pages (stale K/V) return to the pool
+  while (run.length(b) < 49)
+    ASSERT_NO_FATAL_FAILURE(run.step(kFusedDecode, {b}));
+  int64_t c = run.add(), d = run.add();
+  ASSERT_NO_FATAL_FAILURE(run.step(kPrefill, {c}));
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedPrefill, {d}));
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedSpec, {d}));
+  if (GetParam().paged) {
+    const int32_t *pages = nullptr;
+    int64_t n = 0;
+    ASSERT_EQ(kvfuse_cache_sequence_pages(run.cache, b, &pages, &n), KVFUSE_OK);
+    bool ascending = true;
+    for (int64_t i = 1; i < n; ++i)
+      ascending &= pages[i] > pages[i - 1];
+    ASSERT_FALSE(ascending) << "the test needs pages out of order";
+  }
+  // Lengths 49, 37, 40.
+  for (int i = 0; i < 4; ++i) {
+    ASSERT_NO_FATAL_FAILURE(run.step(kFusedDecodeB3, {b, c, d}));
+    ASSERT_NO_FATAL_FAILURE(run.checkLoad(c));
+  }
+  for (int i = 0; i < 2; ++i)
+    ASSERT_NO_FATAL_FAILURE(run.step(kFusedDecodeB3, {d, b, c}));
+  ASSERT_NO_FATAL_FAILURE(run.step(kDecodeB3, {c, d, b}));
+  ASSERT_NO_FATAL_FAILURE(run.step(kFusedDecodeB3, {c, d, b}));
+  ASSERT_NO_FATAL_FAILURE(run.checkLoad(b));
+  ASSERT_NO_FATAL_FAILURE(run.checkLoad(c));
+  ASSERT_NO_FATAL_FAILURE(run.checkLoad(d));
 }
 
 // A paged pool too small for the step: rejected, cache untouched.
