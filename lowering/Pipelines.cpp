@@ -3,6 +3,7 @@
 #include "lowering/Pipelines.h"
 #include "frontends/raising/Passes.h"
 #include "lowering/Passes.h"
+#include "passes/Passes.h"
 
 #include "mlir/Conversion/AffineToStandard/AffineToStandard.h"
 #include "mlir/Conversion/ReconcileUnrealizedCasts/ReconcileUnrealizedCasts.h"
@@ -25,6 +26,10 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
   if (options.raise)
     pm.addNestedPass<func::FuncOp>(createRaiseAttentionPass());
   pm.addNestedPass<func::FuncOp>(createDecomposeAggregatesPass());
+  // A step's append and the attention reading it become one op, so the back
+  // end reads the new rows from the step's inputs.
+  if (options.fuseAppend)
+    pm.addNestedPass<func::FuncOp>(createFuseAppendPass());
   pm.addPass(createCanonicalizerPass());
 
   // Tensors to buffers; function results become trailing out-parameters,

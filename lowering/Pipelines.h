@@ -41,6 +41,11 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("First raise unfused attention in upstream ops "
                      "(kv-raise-attention)"),
       llvm::cl::init(true)};
+  PassOptions::Option<bool> fuseAppend{
+      *this, "fuse-append",
+      llvm::cl::desc("Fuse kv.append into the cache attention that follows "
+                     "(kv-fuse-append)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> reference{
       *this, "reference",
       llvm::cl::desc("Scalar reference loops only (no tiling, vectors or "

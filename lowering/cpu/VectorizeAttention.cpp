@@ -59,12 +59,17 @@ struct RowSource {
   Value memref;
   Value pageTable; // null when dense
   int64_t pageSize = 0;
+  Value tokenBase; // dense rows: row index = token - tokenBase (null: 0)
 };
 
 struct AttentionParts {
   Operation *op;
   Value query, mask, kvLens, offsets, out, lse;
   RowSource keys, values;
+  // kv.append_attention: the step's new rows, appended at past_lens[b] and
+  // read from these buffers rather than back from the cache.
+  Value pastLens, newKeys, newValues;
+  int64_t newTokens = 0;
   enum { Static, PerSequence, BottomRight } offsetKind = Static;
   int64_t staticOffset = 0, kvStart = 0, kvLen = 0;
   double scale = 1.0;
@@ -124,7 +129,8 @@ public:
                                               Value batch, Value head,
                                               Value token) {
     if (!src.pageTable)
-      return {src.memref, {batch, head, token}};
+      return {src.memref,
+              {batch, head, src.tokenBase ? sub(token, src.tokenBase) : token}};
     Value size = index(src.pageSize);
     Value slot = arith::DivUIOp::create(b, loc, token, size);
     Value within = arith::RemUIOp::create(b, loc, token, size);
@@ -559,6 +565,55 @@ void emitValueProducts(TileEmitter &e, const AttentionParts &a, Value bIdx,
   }
 }
 
+/// The share of a kv.append_attention's append done by one tile: new rows
+/// [tile * n, (tile + 1) * n) of (b, kh), n = ceil(S / tiles per head),
+/// written once (by split 0) into the cache at past_lens[b] + row. Attention
+/// never reads these positions back, so tiles need no ordering.
+void emitAppendShare(TileEmitter &e, const AttentionParts &a, Value bIdx,
+                     Value kh, Value tile, Value past, int64_t tilesPerHead,
+                     Value split) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Value c0 = e.index(0);
+  int64_t perTile = (a.newTokens + tilesPerHead - 1) / tilesPerHead;
+  Value first = e.mul(tile, e.index(perTile));
+  Value last = e.minS(e.add(first, e.index(perTile)), e.index(a.newTokens));
+  if (split)
+    last = arith::SelectOp::create(
+        b, loc, e.cmp(arith::CmpIPredicate::eq, split, c0), last, first);
+  int64_t capacity = cast<CacheType>(a.op->getOperand(3).getType())
+                         .getCapacity();
+  forRange(e, first, last, [&](Value n) {
+    Value pos = e.add(past, n);
+    Value inCache = arith::AndIOp::create(
+        b, loc, e.cmp(arith::CmpIPredicate::sge, pos, c0),
+        e.cmp(arith::CmpIPredicate::slt, pos, e.index(capacity)));
+    auto ifIn = scf::IfOp::create(b, loc, inCache);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(ifIn.thenBlock());
+    auto [kMem, kIdx] = e.row(a.keys, bIdx, kh, pos);
+    Value pages = memref::DimOp::create(b, loc, kMem, 0);
+    Value pageOk = arith::AndIOp::create(
+        b, loc, e.cmp(arith::CmpIPredicate::sge, kIdx[0], c0),
+        e.cmp(arith::CmpIPredicate::slt, kIdx[0], pages));
+    auto ifPage = scf::IfOp::create(b, loc, pageOk);
+    b.setInsertionPointToStart(ifPage.thenBlock());
+    for (auto [src, dst] : {std::pair{a.newKeys, a.keys.memref},
+                            std::pair{a.newValues, a.values.memref}}) {
+      auto srcType = cast<MemRefType>(src.getType());
+      int64_t dim = srcType.getDimSize(3);
+      Value row = vector::LoadOp::create(
+          b, loc, VectorType::get({dim}, srcType.getElementType()), src,
+          ValueRange{bIdx, kh, n, c0});
+      Type element = cast<MemRefType>(dst.getType()).getElementType();
+      SmallVector<Value, 4> idx(kIdx.begin(), kIdx.end());
+      idx.push_back(c0);
+      vector::StoreOp::create(b, loc, e.fromF32(e.toF32(row), element), dst,
+                              idx);
+    }
+  });
+}
+
 void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
                         const TileConfig &config) {
   Location loc = a.op->getLoc();
@@ -677,8 +732,10 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     Value rowHi = scratch({tileRows}, indexType);
 
     // Per sequence: key bound and the position of query row 0.
-    Value length = a.kvLens ? e.loadIndex(a.kvLens, {bIdx})
-                            : e.index(a.kvStart + a.kvLen);
+    Value past = a.pastLens ? e.loadIndex(a.pastLens, {bIdx}) : Value();
+    Value length = a.kvLens   ? e.loadIndex(a.kvLens, {bIdx})
+                   : past     ? e.add(past, e.index(a.newTokens))
+                              : e.index(a.kvStart + a.kvLen);
     Value offset;
     switch (a.offsetKind) {
     case AttentionParts::Static:
@@ -759,21 +816,34 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       keysLo = e.add(tileLo, e.mul(ivs[3], chunk));
       keysHi = e.minS(tileHi, e.add(keysLo, chunk));
     }
-    auto blockLoop = scf::ForOp::create(b, loc, keysLo, keysHi,
-                                        e.index(block));
-    {
+    // Flash-attention loop over keys [lo, hi) read from `parts`' sources.
+    auto emitKeyLoop = [&](Value lo, Value hi, const AttentionParts &parts) {
+      auto blockLoop = scf::ForOp::create(b, loc, lo, hi, e.index(block));
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(blockLoop.getBody());
       Value jb = blockLoop.getInductionVar();
-      Value jEnd = e.minS(e.add(jb, e.index(block)), keysHi);
-      Value lastKey = e.sub(tileHi, c1);
-      emitScores(e, a, config, bIdx, kh, row0, jb, lastKey, tileRows,
+      Value jEnd = e.minS(e.add(jb, e.index(block)), hi);
+      Value lastKey = e.sub(hi, c1);
+      emitScores(e, parts, config, bIdx, kh, row0, jb, lastKey, tileRows,
                  rowsPerHead, group, headDim, block, qs, probs);
-      emitSoftmaxUpdate(e, a, bIdx, kh, row0, jb, jEnd, tileRows, rowsPerHead,
-                        group, qLen, block, probs, rowLo, rowHi, rowMax,
-                        rowSum, rowScale);
-      emitValueProducts(e, a, bIdx, kh, jb, jEnd, tileRows, valueDim, probs,
-                        rowScale, acc);
+      emitSoftmaxUpdate(e, parts, bIdx, kh, row0, jb, jEnd, tileRows,
+                        rowsPerHead, group, qLen, block, probs, rowLo, rowHi,
+                        rowMax, rowSum, rowScale);
+      emitValueProducts(e, parts, bIdx, kh, jb, jEnd, tileRows, valueDim,
+                        probs, rowScale, acc);
+    };
+    if (!past) {
+      emitKeyLoop(keysLo, keysHi, a);
+    } else {
+      // Cached keys come from the cache, this step's from its inputs.
+      emitKeyLoop(keysLo, e.maxS(e.minS(keysHi, past), keysLo), a);
+      AttentionParts fresh = a;
+      fresh.keys = {a.newKeys, nullptr, 0, past};
+      fresh.values = {a.newValues, nullptr, 0, past};
+      Value freshLo = e.maxS(keysLo, past);
+      emitKeyLoop(freshLo, e.maxS(keysHi, freshLo), fresh);
+      emitAppendShare(e, a, bIdx, kh, tile, past, tilesPerHead,
+                      splits > 1 ? ivs[3] : Value());
     }
 
     forRange(e, c0, e.index(tileRows), [&](Value m) {
@@ -932,6 +1002,24 @@ std::optional<AttentionParts> getParts(Operation *op, OpBuilder &b) {
     a.lse = partial.getLseInit();
     return a;
   }
+  if (auto fused = dyn_cast<AppendAttentionOp>(op)) {
+    CacheType cache = fused.getCacheType();
+    if (cache.isQuantized())
+      return std::nullopt;
+    AttentionParts a = commonParts(fused);
+    auto view = CacheViewOp::create(b, op->getLoc(), fused.getCache());
+    a.keys = {view.getKeyPool(), view.getPageTable(), cache.getPageSize()};
+    a.values = {view.getValuePool(), view.getPageTable(),
+                cache.getPageSize()};
+    a.pastLens = fused.getPastLens();
+    a.newKeys = fused.getKey();
+    a.newValues = fused.getValue();
+    a.newTokens = fused.getNumNewTokens();
+    a.offsetKind = AttentionParts::BottomRight;
+    a.kvLen = cache.getCapacity();
+    a.out = fused.getInit();
+    return a;
+  }
   if (auto cached = dyn_cast<CacheAttentionOp>(op)) {
     CacheType cache = cached.getCacheType();
     if (cache.isQuantized())
@@ -958,16 +1046,21 @@ struct VectorizeAttention : RewritePattern {
 
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    if (!isa<AttentionOp, PartialAttentionOp, CacheAttentionOp>(op))
+    if (!isa<AttentionOp, PartialAttentionOp, CacheAttentionOp,
+             AppendAttentionOp>(op))
       return failure();
     if (op->getNumResults() != 0)
       return rewriter.notifyMatchFailure(op, "expects the memref form");
     for (Value v : op->getOperands())
       if (isa<MemRefType>(v.getType()) && !hasContiguousRows(v))
         return rewriter.notifyMatchFailure(op, "non-identity layout");
-    if (auto cached = dyn_cast<CacheAttentionOp>(op))
-      if (cached.getCacheType().isQuantized())
-        return rewriter.notifyMatchFailure(op, "quantised cache");
+    for (Value v : op->getOperands())
+      if (auto cache = dyn_cast<CacheType>(v.getType()))
+        if (cache.isQuantized())
+          return rewriter.notifyMatchFailure(op, "quantised cache");
+    if (auto fused = dyn_cast<AppendAttentionOp>(op))
+      if (ShapedType::isDynamic(fused.getNumNewTokens()))
+        return rewriter.notifyMatchFailure(op, "dynamic number of new rows");
     std::optional<AttentionParts> parts = getParts(op, rewriter);
     if (!parts)
       return failure();

@@ -114,3 +114,36 @@ func.func @mqa(%q: memref<1x8x1x64xf32>, %k: memref<1x1x4096x64xf32>, %v: memref
       outs(%o : memref<1x8x1x64xf32>)
   return
 }
+
+// -----
+
+// Fused append + attention: keys below past_lens[b] come from the cache
+// pool, the step's keys from the new-row buffers (row = token - past), and
+// each tile stores its share of the new rows into the pool.
+// CHECK-LABEL: func @fused
+// CHECK:         %[[K:.*]], %[[V:.*]], %[[T:.*]] = kv.cache_view %arg3
+// CHECK:         scf.parallel
+// CHECK:           %[[PAST0:.*]] = memref.load %arg4[
+// CHECK:           %[[PAST:.*]] = arith.index_cast %[[PAST0]]
+// CHECK:           arith.minsi %{{.*}}, %[[PAST]]
+// CHECK:           scf.for
+// CHECK:             vector.load %[[K]]
+// CHECK:           arith.maxsi %{{.*}}, %[[PAST]]
+// CHECK:           scf.for
+// CHECK:             arith.subi %{{.*}}, %[[PAST]]
+// CHECK:             vector.load %arg1
+// CHECK:           scf.for
+// CHECK:             vector.load %arg1{{.*}} : memref<2x2x3x32xf32>, vector<32xf32>
+// CHECK:             arith.truncf {{.*}} : vector<32xf32> to vector<32xbf16>
+// CHECK:             vector.store {{.*}}, %[[K]]
+// CHECK:             vector.load %arg2
+// CHECK:             vector.store {{.*}}, %[[V]]
+func.func @fused(%q: memref<2x8x3x32xf32>, %k: memref<2x2x3x32xf32>, %v: memref<2x2x3x32xf32>,
+    %cache: !kv.cache<bf16, heads = 2, head_dim = 32, capacity = 64, layout = #kv.paged<page_size = 16>>,
+    %past: memref<2xi32>, %o: memref<2x8x3x32xf32>) {
+  kv.append_attention %q, %k, %v, %cache, %past : memref<2x8x3x32xf32>, memref<2x2x3x32xf32>,
+      memref<2x2x3x32xf32>,
+      !kv.cache<bf16, heads = 2, head_dim = 32, capacity = 64, layout = #kv.paged<page_size = 16>>,
+      memref<2xi32> outs(%o : memref<2x8x3x32xf32>) {causal}
+  return
+}
