@@ -313,6 +313,9 @@ int main(int argc, char **argv) {
       {"D3", true, 1, 12, 12, 1, 1024, 64, false, "f32"},
       {"D1-bf16", true, 8, 32, 8, 1, 4096, 128, false, "bf16"},
       {"D2-bf16", true, 1, 32, 8, 1, 32768, 128, false, "bf16"},
+      // One sequence, one KV head (MQA), long context: a single tile, so
+      // both cores only work with split-KV.
+      {"D4-mqa", true, 1, 8, 1, 1, 131072, 128, false, "f32"},
   };
   char dirTemplate[] = "/tmp/kvfuse-bench-XXXXXX";
   std::string dir = mkdtemp(dirTemplate);

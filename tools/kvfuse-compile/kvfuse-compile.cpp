@@ -78,6 +78,10 @@ static cl::opt<bool>
           cl::desc("Raise unfused attention written with upstream ops to kv "
                    "ops first (default on; --raise=false keeps it unfused)"),
           cl::init(true));
+static cl::opt<bool> fuseAppend(
+    "fuse-append",
+    cl::desc("Fuse kv.append into the following cache attention (default on)"),
+    cl::init(true));
 static cl::opt<bool> reference(
     "reference",
     cl::desc("Scalar reference loops only (no tiling, vectors or threads)"),
@@ -272,6 +276,7 @@ int main(int argc, char **argv) {
   options.splits = splits;
   options.target = target;
   options.raise = raise;
+  options.fuseAppend = fuseAppend;
   options.reference = reference;
   kv::buildCpuPipeline(pm, options);
   if (failed(pm.run(*module)))
