@@ -9,32 +9,57 @@ def RaiseAttentionPass
     : InterfacePass<"kv-raise-attention", "mlir::FunctionOpInterface"> {
   let summary = "Raise unfused attention on tensors to kv.attention";
   let description = [{
-    Recognises unfused attention on static f32 tensors with the heads folded
-    into the batch (`[N, S, D]`) and rewrites it to `kv.attention` on
-    `[1, N, S, D]` views (tensor.expand_shape / collapse_shape):
+    Recognises unfused attention on static f32 tensors and rewrites it to
+    `kv.attention` on `[B, H, S, D]` tensors (3-D and 2-D forms through
+    tensor.expand_shape / collapse_shape views with unit leading dims):
 
-    - `Q K^T` as `linalg.batch_matmul(Q, linalg.transpose(K, [0, 2, 1]))`
-      accumulating into a zero fill;
+    - `Q K^T` and `P V` as contractions accumulating into a zero fill, read
+      off their indexing maps: `linalg.batch_matmul` / `linalg.matmul` /
+      `linalg.contract` with default or explicit `indexing_maps`, or a
+      `linalg.generic` whose body is exactly `acc + a * b`; scores are
+      `[batch..., Sq, Skv]` with zero (one head), one (`[H]`, heads folded
+      into the batch) or two (`[B, H]`) batch dims, either operand order;
+    - Q, K and V must each be found in `[batch..., S, D]` order at some
+      tensor of their producer chain, looking through the contraction's
+      maps, `linalg.transpose`, `linalg.generic` copies that only permute
+      dims, and a `tensor.collapse_shape` of batch dims under a transpose
+      that moves the collapsed dims as a block (a 4-D `[1, H, S, D]` K
+      transposed with `[0, 1, 3, 2]` then collapsed to `[H, D, S]` is K);
+      no transpose is ever invented, so a K whose only layout is, say,
+      `[D, H, S]` is left alone;
     - an optional constant scale `s * c`, `c * s` or `s / c` (one
       elementwise linalg.generic), then an optional soft-cap
       `c * tanh(s / c)` (one generic);
     - an optional mask: a float tensor added elementwise, or an i1 tensor
-      in `select(mask, s, -inf)`;
-    - softmax as `linalg.softmax` over the key axis, or spelled out as
-      max-reduce, `exp(x - max)` (fused or as sub then exp), sum-reduce,
-      divide;
-    - `P V` as a plain batch_matmul accumulating into a zero fill;
-    - grouped-query K/V as `collapse_shape(linalg.broadcast(x, [1]))` from
-      `[Hkv, S, D]` to `[Hkv * G, S, D]` (both K and V with the same G).
+      in `select(mask, s, -inf)`. A mask computed from constants (a dense
+      constant, or linalg.index compared in a generic, possibly broadcast,
+      reshaped or sliced) is evaluated exactly over its whole shape; when
+      every row keeps exactly the keys `j <= i + c` for one constant `c` in
+      every batch entry (float: 0 kept, -inf dropped), it becomes
+      `causal` with `causal_offset = c` instead of a mask tensor;
+    - softmax as `linalg.softmax` over the last (key) axis, or spelled out
+      as max-reduce, `exp(x - max)` (fused or as sub then exp), sum-reduce,
+      divide over the last axis;
+    - `P V` contracting P's key axis with V `[batch..., Skv, Dv]` into an
+      output in `[batch..., Sq, Dv]` order;
+    - grouped-query K/V as `collapse_shape(broadcast(x))` repeating the
+      heads (the last batch dim) `G` times, from `[.., Hkv, S, D]` to
+      `[.., Hkv * G, S, D]` (both K and V with the same G), the broadcast
+      being `linalg.broadcast` or a generic copy whose input map drops the
+      new dim.
 
     Anything else is left untouched: scale or mask after the softmax, mask
-    before the scale, softmax or reduction over another axis, non-zero
-    accumulators, mismatched repeats, and `exp(x) / sum(exp(x))` without
-    the max subtraction (equal over the reals, but it overflows where
-    kv.attention does not). Known difference: a row whose scores are all
-    `-inf` gives NaN in the original and 0 in kv.attention. The scale is
-    rounded to f32 (`s / c` becomes `scale = 1/c`). Causal structure is not
-    recognised: masks stay explicit tensors.
+    before the scale, softmax or reduction over another axis, contractions
+    over other dims (e.g. P^T V), non-zero accumulators, bodies other than
+    a plain multiply-add, copies that also compute, layouts that would need
+    a new transpose, 4-D transposes that mix B and H before a collapse,
+    mismatched repeats, and `exp(x) / sum(exp(x))` without the max
+    subtraction (equal over the reals, but it overflows where kv.attention
+    does not). Known difference: a row whose scores are all `-inf` gives
+    NaN in the original and 0 in kv.attention (this includes rows a
+    negative causal offset hides entirely). The scale is rounded to f32
+    (`s / c` becomes `scale = 1/c`). Masks that are function arguments stay
+    explicit tensors.
   }];
   let dependentDialects = ["::mlir::kv::KvDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -7,9 +7,17 @@
 // the key axis, the scale is a constant applied before the softmax and a
 // float mask is added after the scale.
 //
+// The two contractions are read off their indexing maps, so Q K^T may be a
+// batch_matmul of a transposed K, a batch_matmul or linalg.contract whose
+// maps transpose K, a matmul (one head) or a multiply-add linalg.generic over
+// [B, H, S, D] operands. Q, K and V must each be found in [batch..., S, D]
+// order at some tensor of their producer chain (Layouts.cpp); the mask may be
+// proven causal (CausalMask.cpp).
+//
 //===----------------------------------------------------------------------===//
 
 #include "dialects/kv/KvOps.h"
+#include "frontends/raising/Matchers.h"
 #include "frontends/raising/Passes.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -24,37 +32,9 @@ namespace mlir::kv {
 } // namespace mlir::kv
 
 using namespace mlir;
+using namespace mlir::kv::raising;
 
 namespace {
-/// True when `v` is a tensor filled with +0.0 (the accumulator of a plain
-/// contraction).
-bool isZeroFill(Value v) {
-  auto fill = v.getDefiningOp<linalg::FillOp>();
-  if (!fill)
-    return false;
-  APFloat value(0.0f);
-  return matchPattern(fill.getInputs()[0], m_ConstantFloat(&value)) &&
-         value.isPosZero();
-}
-
-bool isF32Rank3(Value v) {
-  auto type = dyn_cast<RankedTensorType>(v.getType());
-  return type && type.getRank() == 3 && type.hasStaticShape() &&
-         type.getElementType().isF32();
-}
-
-/// A plain batched matmul `A[b,m,k] * B[b,k,n]` accumulating into zeros.
-linalg::BatchMatmulOp matchPlainBatchMatmul(Value v) {
-  auto mm = v.getDefiningOp<linalg::BatchMatmulOp>();
-  if (!mm || mm.hasUserDefinedMaps() || mm->getNumResults() != 1 ||
-      !isZeroFill(mm.getDpsInits()[0]))
-    return nullptr;
-  for (Value operand : mm->getOperands())
-    if (!isF32Rank3(operand))
-      return nullptr;
-  return mm;
-}
-
 /// An elementwise generic over identity maps with `numInputs` inputs whose
 /// body yields one binary arith op of the block arguments / a constant.
 /// Returns that op.
@@ -180,46 +160,72 @@ bool matchSoftcap(Value v, Value &input, double &cap) {
   return true;
 }
 
-/// Scores `scale * Q K^T` before the mask: sets Q, K and the scale.
-bool matchScores(Value v, Value &query, Value &key, double &scale,
-                 std::optional<double> &softcap) {
-  scale = 1.0;
-  softcap.reset();
+/// The scores before the softmax: `[softcap](scale * S) [+ mask |
+/// select(mask, ., -inf)]` with `S` a contraction.
+struct ScoreChain {
+  Contraction qk;
+  double scale = 1.0;
+  std::optional<double> softcap;
+  Value mask;
+};
+
+/// `[softcap](scale * S)` with `S` a contraction: sets the chain's
+/// contraction, scale and soft-cap.
+bool matchScores(Value v, ScoreChain &chain) {
+  chain.scale = 1.0;
+  chain.softcap.reset();
   Value capInput;
   double cap;
   if (matchSoftcap(v, capInput, cap)) {
-    softcap = cap;
+    chain.softcap = cap;
     v = capInput;
   }
-  Value unscaled = v;
   Value scaledInput;
-  if (matchScale(v, scaledInput, scale))
-    unscaled = scaledInput;
-  linalg::BatchMatmulOp qk = matchPlainBatchMatmul(unscaled);
+  if (matchScale(v, scaledInput, chain.scale))
+    v = scaledInput;
+  std::optional<Contraction> qk = matchContraction(v);
   if (!qk)
     return false;
-  auto transpose = qk.getDpsInputs()[1].getDefiningOp<linalg::TransposeOp>();
-  if (!transpose ||
-      transpose.getPermutation() != ArrayRef<int64_t>{0, 2, 1} ||
-      !isF32Rank3(transpose.getInput()))
-    return false;
-  query = qk.getDpsInputs()[0];
-  key = transpose.getInput();
+  chain.qk = *qk;
   return true;
 }
 
-/// The yielded op of a generic over `[N, S, T]` whose input maps are given
-/// (`true`: identity, `false`: the row map dropping the last dim) and whose
-/// init is `rowInit` shaped (row map) or identity; nullptr otherwise.
+std::optional<ScoreChain> matchLogits(Value logits) {
+  ScoreChain chain;
+  if (matchScores(logits, chain))
+    return chain;
+  Value lhs, rhs, scores, boolMask;
+  if (matchAdd(logits, lhs, rhs)) {
+    if (matchScores(lhs, chain)) {
+      chain.mask = rhs;
+      return chain;
+    }
+    if (matchScores(rhs, chain)) {
+      chain.mask = lhs;
+      return chain;
+    }
+  } else if (matchBoolMask(logits, scores, boolMask) &&
+             matchScores(scores, chain)) {
+    chain.mask = boolMask;
+    return chain;
+  }
+  return std::nullopt;
+}
+
+/// The yielded op of a generic over `[..., T]` (rank >= 2) whose input maps
+/// are given (`true`: identity, `false`: the row map dropping the last dim)
+/// and whose init is row shaped (when it reduces the last dim) or identity;
+/// nullptr otherwise.
 Operation *matchRowGeneric(linalg::GenericOp g, ArrayRef<bool> inputIsFull,
                            bool reduces) {
-  if (!g || g.getNumDpsInputs() != inputIsFull.size() ||
-      g.getNumDpsInits() != 1 || g.getNumLoops() != 3)
+  if (!g ||
+      g.getNumDpsInputs() != static_cast<int64_t>(inputIsFull.size()) ||
+      g.getNumDpsInits() != 1 || g.getNumLoops() < 2)
     return nullptr;
+  unsigned n = g.getNumLoops();
   MLIRContext *ctx = g.getContext();
-  AffineMap full = AffineMap::getMultiDimIdentityMap(3, ctx);
-  AffineMap row = AffineMap::get(
-      3, 0, {getAffineDimExpr(0, ctx), getAffineDimExpr(1, ctx)}, ctx);
+  AffineMap full = AffineMap::getMultiDimIdentityMap(n, ctx);
+  AffineMap row = full.getMajorSubMap(n - 1);
   SmallVector<AffineMap> maps = g.getIndexingMapsArray();
   for (auto [i, isFull] : llvm::enumerate(inputIsFull))
     if (maps[i] != (isFull ? full : row))
@@ -227,10 +233,11 @@ Operation *matchRowGeneric(linalg::GenericOp g, ArrayRef<bool> inputIsFull,
   if (maps.back() != (reduces ? row : full))
     return nullptr;
   auto iters = g.getIteratorTypesArray();
-  if (iters[0] != utils::IteratorType::parallel ||
-      iters[1] != utils::IteratorType::parallel ||
-      iters[2] != (reduces ? utils::IteratorType::reduction
-                           : utils::IteratorType::parallel))
+  for (unsigned d = 0; d + 1 < n; ++d)
+    if (iters[d] != utils::IteratorType::parallel)
+      return nullptr;
+  if (iters[n - 1] != (reduces ? utils::IteratorType::reduction
+                               : utils::IteratorType::parallel))
     return nullptr;
   Block &body = g.getRegion().front();
   Operation *op = body.getTerminator()->getOperand(0).getDefiningOp();
@@ -238,7 +245,6 @@ Operation *matchRowGeneric(linalg::GenericOp g, ArrayRef<bool> inputIsFull,
     return nullptr;
   return op;
 }
-
 bool isArg(Value v, linalg::GenericOp g, unsigned i) {
   return v == g.getRegion().front().getArgument(i);
 }
@@ -311,102 +317,187 @@ Value matchDecomposedSoftmax(Value v) {
   return x;
 }
 
-/// Grouped-query K/V spelled as `collapse_shape(broadcast(x, dims = [1]))`
-/// from `[Hkv, S, D]` to `[Hkv * G, S, D]`: query head `h` reads kv head
-/// `h / G`, exactly kv.attention's grouping. Returns `x` and sets `group`.
-Value matchRepeatedHeads(Value v, int64_t &group) {
-  group = 1;
-  auto collapse = v.getDefiningOp<tensor::CollapseShapeOp>();
-  if (!collapse)
-    return v;
-  auto broadcast = collapse.getSrc().getDefiningOp<linalg::BroadcastOp>();
-  SmallVector<ReassociationIndices> expected = {{0, 1}, {2}, {3}};
-  if (!broadcast || collapse.getReassociationIndices() != expected ||
-      broadcast.getDimensions() != ArrayRef<int64_t>{1} ||
-      !isF32Rank3(broadcast.getInput()))
-    return v;
-  group = cast<RankedTensorType>(collapse.getSrc().getType()).getDimSize(1);
-  return broadcast.getInput();
+/// Softmax over the last axis (linalg.softmax or spelled out): returns its
+/// input.
+Value matchSoftmaxInput(Value p) {
+  auto type = dyn_cast<RankedTensorType>(p.getType());
+  if (!type)
+    return Value();
+  auto softmax = p.getDefiningOp<linalg::SoftmaxOp>();
+  if (softmax &&
+      static_cast<int64_t>(softmax.getDimension()) == type.getRank() - 1)
+    return softmax.getInput();
+  return matchDecomposedSoftmax(p);
 }
 
-/// Matches `batch_matmul(softmax(scores [+ mask | select(mask, scores,
-/// -inf)], dim 2), V)` rooted at the second contraction. One difference is
-/// accepted: a row whose scores are all -inf gives NaN through
-/// linalg.softmax (0/0) and 0 through kv.attention.
-struct RaiseBatchMatmulAttention : OpRewritePattern<linalg::BatchMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
-  LogicalResult matchAndRewrite(linalg::BatchMatmulOp pv,
+/// Reassociation of a rank-`rank` [batch..., S, D] tensor with its [1, .., 4-D]
+/// view: the leading unit dims join the first dim.
+SmallVector<ReassociationIndices> leadingUnitDims(int64_t rank) {
+  SmallVector<ReassociationIndices> groups;
+  ReassociationIndices first;
+  for (int64_t d = 0; d <= 4 - rank; ++d)
+    first.push_back(d);
+  groups.push_back(first);
+  for (int64_t d = 5 - rank; d < 4; ++d)
+    groups.push_back({d});
+  return groups;
+}
+
+/// `v` as a 4-D [B, H, S, D] tensor (rank 2 and 3 get unit leading dims).
+Value to4D(OpBuilder &b, Location loc, Value v) {
+  auto type = cast<RankedTensorType>(v.getType());
+  if (type.getRank() == 4)
+    return v;
+  SmallVector<int64_t> shape(4 - type.getRank(), 1);
+  llvm::append_range(shape, type.getShape());
+  return tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(shape, type.getElementType()), v,
+      leadingUnitDims(type.getRank()));
+}
+
+SmallVector<unsigned> concat(ArrayRef<unsigned> batch, unsigned row,
+                             unsigned col) {
+  SmallVector<unsigned> dims(batch);
+  dims.push_back(row);
+  dims.push_back(col);
+  return dims;
+}
+
+/// Matches `P V` with `P = softmax(scores [+ mask | select(mask, scores,
+/// -inf)])` over the key axis and `scores = [softcap](scale * Q K^T)`,
+/// rooted at the second contraction, with Q, K, V, the mask and the output in
+/// [batch..., S, D] order (up to two batch dims: [H] or [B, H]; none for a
+/// single head). One difference is accepted: a row whose scores are all -inf
+/// gives NaN through the softmax (0/0) and 0 through kv.attention.
+struct RaiseAttentionPattern
+    : OpInterfaceRewritePattern<linalg::LinalgOp> {
+  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+  LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
-    if (matchPlainBatchMatmul(pv->getResult(0)) != pv)
-      return rewriter.notifyMatchFailure(pv, "not a plain f32 batch_matmul");
+    if (op->getNumResults() != 1)
+      return failure();
+    std::optional<Contraction> pv = matchContraction(op->getResult(0));
+    if (!pv)
+      return rewriter.notifyMatchFailure(op, "not a plain f32 contraction");
+    unsigned p = 0;
     Value logits;
-    auto softmax = pv.getDpsInputs()[0].getDefiningOp<linalg::SoftmaxOp>();
-    if (softmax && softmax.getDimension() == 2)
-      logits = softmax.getInput();
-    else
-      logits = matchDecomposedSoftmax(pv.getDpsInputs()[0]);
+    for (; p < 2 && !logits; ++p)
+      logits = matchSoftmaxInput(pv->inputs[p]);
+    --p;
     if (!logits)
-      return rewriter.notifyMatchFailure(pv, "not softmax over the key axis");
-    Value query, key, mask;
-    double scale = 1.0;
-    std::optional<double> softcap;
-    if (!matchScores(logits, query, key, scale, softcap)) {
-      Value lhs, rhs, scores, boolMask;
-      if (matchAdd(logits, lhs, rhs)) {
-        if (matchScores(lhs, query, key, scale, softcap))
-          mask = rhs;
-        else if (matchScores(rhs, query, key, scale, softcap))
-          mask = lhs;
-      } else if (matchBoolMask(logits, scores, boolMask) &&
-                 matchScores(scores, query, key, scale, softcap)) {
-        mask = boolMask;
-      }
-      if (!mask)
-        return rewriter.notifyMatchFailure(pv, "scores not recognised");
-    }
-    Value value = pv.getDpsInputs()[1];
+      return rewriter.notifyMatchFailure(op, "not softmax over the key axis");
+    std::optional<ScoreChain> chain = matchLogits(logits);
+    if (!chain)
+      return rewriter.notifyMatchFailure(op, "scores not recognised");
+    const Contraction &qk = chain->qk;
+
+    // Scores [batch..., i, j], the softmax over j: K is the input indexing
+    // j, Q the one indexing i, and both contract the remaining dim d.
+    int64_t rank = cast<RankedTensorType>(logits.getType()).getRank();
+    int64_t numBatch = rank - 2;
+    if (numBatch < 0 || numBatch > 2)
+      return rewriter.notifyMatchFailure(op, "more than two batch dims");
+    AffineMap scoresMap = qk.outMap;
+    unsigned iLoop = scoresMap.getDimPosition(rank - 2);
+    unsigned jLoop = scoresMap.getDimPosition(rank - 1);
+    SmallVector<unsigned> batch;
+    for (int64_t a = 0; a < numBatch; ++a)
+      batch.push_back(scoresMap.getDimPosition(a));
+    unsigned kIdx;
+    if (qk.free[0] == jLoop && qk.free[1] == iLoop)
+      kIdx = 0;
+    else if (qk.free[1] == jLoop && qk.free[0] == iLoop)
+      kIdx = 1;
+    else
+      return rewriter.notifyMatchFailure(op, "scores not [batch, Sq, Skv]");
+    unsigned qIdx = 1 - kIdx;
+    auto qPerm = permutationTo(qk.inputMaps[qIdx],
+                               concat(batch, iLoop, qk.reduction));
+    auto kPerm = permutationTo(qk.inputMaps[kIdx],
+                               concat(batch, jLoop, qk.reduction));
+
+    // P V: P's dims [batch..., i, j] are PV's batch dims, its free dim and
+    // its reduction, in that order; V is [batch..., j, e] and the output
+    // [batch..., i, e].
+    AffineMap probsMap = pv->inputMaps[p];
+    if (static_cast<int64_t>(pv->batch.size()) != numBatch ||
+        probsMap.getNumResults() != rank ||
+        probsMap.getDimPosition(rank - 2) != pv->free[p] ||
+        probsMap.getDimPosition(rank - 1) != pv->reduction)
+      return rewriter.notifyMatchFailure(op, "P V does not contract keys");
+    SmallVector<unsigned> pvBatch;
+    for (int64_t a = 0; a < numBatch; ++a)
+      pvBatch.push_back(probsMap.getDimPosition(a));
+    auto vPerm = permutationTo(pv->inputMaps[1 - p],
+                               concat(pvBatch, pv->reduction, pv->free[1 - p]));
+    auto outPerm = permutationTo(pv->outMap,
+                                 concat(pvBatch, pv->free[p], pv->free[1 - p]));
+    if (!qPerm || !kPerm || !vPerm || !outPerm)
+      return rewriter.notifyMatchFailure(op, "operand dims do not line up");
+    if (!View{Value(), {}, *outPerm}.isNatural())
+      return rewriter.notifyMatchFailure(op, "output not [batch, Sq, Dv]");
+
+    // Each of Q, K and V must exist somewhere in [batch..., S, D] order.
+    auto query = findNaturalLayout(qk.inputs[qIdx], *qPerm);
+    auto keyView = findNaturalLayout(qk.inputs[kIdx], *kPerm);
+    auto valueView = findNaturalLayout(pv->inputs[1 - p], *vPerm);
+    if (!query || !keyView || !valueView)
+      return rewriter.notifyMatchFailure(op, "no [batch, S, D] layout");
     // Undo a head repeat of K and V; both must repeat by the same factor.
     int64_t keyGroup, valueGroup;
-    key = matchRepeatedHeads(key, keyGroup);
-    value = matchRepeatedHeads(value, valueGroup);
+    View key = unrepeatHeads(*keyView, keyGroup);
+    View value = unrepeatHeads(*valueView, valueGroup);
     if (keyGroup != valueGroup)
-      return rewriter.notifyMatchFailure(pv, "K and V repeated differently");
-    auto qType = cast<RankedTensorType>(query.getType());
-    auto kType = cast<RankedTensorType>(key.getType());
-    auto vType = cast<RankedTensorType>(value.getType());
-    // Heads are folded into the batch: K and V carry one head per group of
-    // `keyGroup` query heads.
-    if (kType.getDimSize(0) * keyGroup != qType.getDimSize(0) ||
-        vType.getDimSize(0) * keyGroup != qType.getDimSize(0) ||
-        kType.getDimSize(1) != vType.getDimSize(1))
-      return rewriter.notifyMatchFailure(pv, "shapes do not line up");
+      return rewriter.notifyMatchFailure(op, "K and V repeated differently");
+    SmallVector<int64_t> qs = query->shape(), ks = key.shape(),
+                         vs = value.shape();
+    bool linedUp = static_cast<int64_t>(qs.size()) == rank &&
+                   static_cast<int64_t>(ks.size()) == rank &&
+                   static_cast<int64_t>(vs.size()) == rank &&
+                   ks[rank - 1] == qs[rank - 1] && vs[rank - 2] == ks[rank - 2];
+    for (int64_t a = 0; linedUp && a < numBatch; ++a) {
+      // The heads (last batch dim) are grouped; K and V share their heads.
+      int64_t group = a == numBatch - 1 ? keyGroup : 1;
+      linedUp = ks[a] * group == qs[a] && vs[a] == ks[a];
+    }
+    if (!linedUp || (numBatch == 0 && keyGroup != 1))
+      return rewriter.notifyMatchFailure(op, "shapes do not line up");
 
-    Location loc = pv.getLoc();
-    SmallVector<ReassociationIndices> reassoc = {{0, 1}, {2}, {3}};
-    auto expand = [&](Value v) -> Value {
-      auto type = cast<RankedTensorType>(v.getType());
-      auto wide = RankedTensorType::get(
-          {1, type.getDimSize(0), type.getDimSize(1), type.getDimSize(2)},
-          type.getElementType());
-      return tensor::ExpandShapeOp::create(rewriter, loc, wide, v, reassoc);
-    };
-    Value q4 = expand(query), k4 = expand(key), v4 = expand(value);
-    Value mask4 = mask ? expand(mask) : Value();
+    // A mask built in the graph that is exactly causal becomes the
+    // attribute (no mask tensor to read).
+    std::optional<int64_t> causalOffset;
+    if (chain->mask)
+      causalOffset = provenCausalOffset(chain->mask);
+
+    Location loc = op.getLoc();
+    Value q4 = to4D(rewriter, loc, materialize(rewriter, loc, *query));
+    Value k4 = to4D(rewriter, loc, materialize(rewriter, loc, key));
+    Value v4 = to4D(rewriter, loc, materialize(rewriter, loc, value));
+    Value mask4 = chain->mask && !causalOffset
+                      ? to4D(rewriter, loc, chain->mask)
+                      : Value();
+    auto q4Type = cast<RankedTensorType>(q4.getType());
     auto outType = RankedTensorType::get(
-        {1, qType.getDimSize(0), qType.getDimSize(1), vType.getDimSize(2)},
+        {q4Type.getDimSize(0), q4Type.getDimSize(1), q4Type.getDimSize(2),
+         vs.back()},
         rewriter.getF32Type());
     Value init = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
                                          rewriter.getF32Type());
     auto attention = kv::AttentionOp::create(
         rewriter, loc, TypeRange{outType}, q4, k4, v4, mask4, Value(), Value(),
-        init, rewriter.getF32FloatAttr(static_cast<float>(scale)),
-        softcap ? rewriter.getF32FloatAttr(static_cast<float>(*softcap))
-                : FloatAttr(),
-        /*causal=*/false);
-    Value out = tensor::CollapseShapeOp::create(
-        rewriter, loc, pv->getResult(0).getType(), attention->getResult(0),
-        reassoc);
-    rewriter.replaceOp(pv, out);
+        init, rewriter.getF32FloatAttr(static_cast<float>(chain->scale)),
+        chain->softcap
+            ? rewriter.getF32FloatAttr(static_cast<float>(*chain->softcap))
+            : FloatAttr(),
+        /*causal=*/causalOffset.has_value(), /*window_left=*/-1,
+        /*window_right=*/-1,
+        static_cast<uint64_t>(causalOffset.value_or(0)));
+    Value out = attention->getResult(0);
+    if (rank < 4)
+      out = tensor::CollapseShapeOp::create(rewriter, loc,
+                                            op->getResult(0).getType(), out,
+                                            leadingUnitDims(rank));
+    rewriter.replaceOp(op, out);
     return success();
   }
 };
@@ -423,5 +514,5 @@ struct RaiseAttentionPass
 } // namespace
 
 void mlir::kv::populateRaiseAttentionPatterns(RewritePatternSet &patterns) {
-  patterns.add<RaiseBatchMatmulAttention>(patterns.getContext());
+  patterns.add<RaiseAttentionPattern>(patterns.getContext());
 }
