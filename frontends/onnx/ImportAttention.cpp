@@ -37,6 +37,7 @@ namespace {
 /// ONNX TensorProto.DataType codes the importer understands.
 enum OnnxType : int {
   kFloat = 1,
+  kInt32 = 6,
   kInt64 = 7,
   kBool = 9,
   kFloat16 = 10,
@@ -54,6 +55,23 @@ enum Slot : int {
   kPastValue,
   kNonpad,
   kNumSlots
+};
+
+/// Input slots of com.microsoft.GroupQueryAttention.
+enum GqaSlot : int {
+  kGqaQuery = 0,
+  kGqaKey,
+  kGqaValue,
+  kGqaPastKey,
+  kGqaPastValue,
+  kGqaSeqlensK,
+  kGqaTotalSeqLen,
+  kGqaCosCache,
+  kGqaSinCache,
+  kGqaPositionIds,
+  kGqaAttentionBias,
+  kGqaHeadSink,
+  kGqaNumSlots
 };
 
 class Importer {
@@ -77,6 +95,10 @@ private:
   FailureOr<Value> importInitializer(const ::onnx::TensorProto &tensor);
   LogicalResult importAttention(const ::onnx::NodeProto &node,
                                 int64_t opset);
+  LogicalResult importGroupQueryAttention(const ::onnx::NodeProto &node);
+  /// GQA's present cache [B, Hkv, T, D]: past rows before `pastLens[b]`, the
+  /// S new rows at [pastLens[b], pastLens[b] + S), zeros elsewhere.
+  Value emitPresent(Value fresh, Value past, Value pastLens, int64_t total);
 
   /// [B, S, H*D] -> [B, H, S, D].
   Value splitHeads(Value value, int64_t heads);
@@ -102,6 +124,9 @@ private:
   llvm::StringMap<Value> values;
   /// ONNX value name -> declared graph type (inputs and outputs).
   llvm::StringMap<RankedTensorType> declared;
+  /// ONNX value name -> ONNX element type code of graph inputs and
+  /// initializers (the MLIR type narrows int64 to i32).
+  llvm::StringMap<int> onnxElemType;
 };
 
 FailureOr<Type> Importer::elementType(int code, StringRef what) {
@@ -114,6 +139,8 @@ FailureOr<Type> Importer::elementType(int code, StringRef what) {
     return Type(builder.getBF16Type());
   case kBool:
     return Type(builder.getI1Type());
+  case kInt32:
+    return Type(builder.getI32Type());
   case kInt64:
     // Sequence lengths are narrowed to the i32 lengths of the kv dialect; the
     // caller passes them as int32.
@@ -121,7 +148,7 @@ FailureOr<Type> Importer::elementType(int code, StringRef what) {
   default:
     return error() << "'" << what << "' has unsupported ONNX element type "
                    << code << " (supported: float, float16, bfloat16, bool, "
-                   << "int64 lengths)";
+                   << "int32/int64 lengths)";
   }
 }
 
@@ -206,6 +233,19 @@ Importer::importInitializer(const ::onnx::TensorProto &tensor) {
     for (int64_t i = 0; i < n; ++i)
       v[i] = hasRaw ? raw[i] != 0 : tensor.int32_data(i) != 0;
     attr = DenseElementsAttr::get(type, ArrayRef<bool>(v));
+    break;
+  }
+  case kInt32: {
+    SmallVector<int32_t> v(n);
+    if (hasRaw ? raw.size() != size_t(4 * n) : tensor.int32_data_size() != n)
+      return sizeError();
+    for (int64_t i = 0; i < n; ++i) {
+      if (hasRaw)
+        std::memcpy(&v[i], raw.data() + 4 * i, 4);
+      else
+        v[i] = tensor.int32_data(i);
+    }
+    attr = DenseElementsAttr::get(type, ArrayRef<int32_t>(v));
     break;
   }
   case kInt64: {
@@ -777,23 +817,395 @@ LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
   return success();
 }
 
+Value Importer::emitPresent(Value fresh, Value past, Value pastLens,
+                            int64_t total) {
+  auto type = cast<RankedTensorType>(fresh.getType());
+  Type element = type.getElementType();
+  int64_t b = type.getDimSize(0), h = type.getDimSize(1),
+          s = type.getDimSize(2), d = type.getDimSize(3);
+  auto outType = RankedTensorType::get({b, h, total, d}, element);
+  MLIRContext *ctx = &context;
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  if (past) {
+    // Zero-pad the past buffer to T rows so that it is read with an identity
+    // map (rows past its length are never selected anyway).
+    auto pType = cast<RankedTensorType>(past.getType());
+    int64_t p = pType.getDimSize(2);
+    if (p < total) {
+      Value zero = arith::ConstantOp::create(builder, loc,
+                                             builder.getZeroAttr(element));
+      auto pad = tensor::PadOp::create(
+          builder, loc, outType, past, ArrayRef<int64_t>{0, 0, 0, 0},
+          ArrayRef<int64_t>{0, 0, total - p, 0}, ValueRange{}, ValueRange{},
+          /*nofold=*/false);
+      Block *body = builder.createBlock(&pad.getRegion());
+      for (int i = 0; i < 4; ++i)
+        body->addArgument(builder.getIndexType(), loc);
+      builder.setInsertionPointToEnd(body);
+      tensor::YieldOp::create(builder, loc, zero);
+      builder.setInsertionPointAfter(pad);
+      past = pad.getResult();
+    }
+    ins.push_back(past);
+    maps.push_back(builder.getMultiDimIdentityMap(4));
+  }
+  ins.push_back(pastLens);
+  maps.push_back(AffineMap::get(4, 0, {getAffineDimExpr(0, ctx)}, ctx));
+  maps.push_back(builder.getMultiDimIdentityMap(4));
+  Value init = tensor::EmptyOp::create(builder, loc, outType.getShape(),
+                                       element);
+  bool hasPast = bool(past);
+  return linalg::GenericOp::create(
+             builder, loc, TypeRange{outType}, ins, ValueRange{init}, maps,
+             SmallVector<utils::IteratorType>(4,
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &bb, Location l, ValueRange args) {
+               using P = arith::CmpIPredicate;
+               Type idx = bb.getIndexType();
+               auto cIdx = [&](int64_t x) -> Value {
+                 return arith::ConstantIndexOp::create(bb, l, x);
+               };
+               Value old = hasPast ? args[0]
+                                   : Value(arith::ConstantOp::create(
+                                         bb, l, bb.getZeroAttr(element)));
+               Value pl = arith::IndexCastOp::create(bb, l, idx,
+                                                     args[hasPast ? 1 : 0]);
+               Value bi = linalg::IndexOp::create(bb, l, 0);
+               Value hi = linalg::IndexOp::create(bb, l, 1);
+               Value ti = linalg::IndexOp::create(bb, l, 2);
+               Value di = linalg::IndexOp::create(bb, l, 3);
+               // Row t holds new token t - pl when 0 <= t - pl < S.
+               Value rel = arith::SubIOp::create(bb, l, ti, pl);
+               Value inNew = arith::AndIOp::create(
+                   bb, l, arith::CmpIOp::create(bb, l, P::sge, rel, cIdx(0)),
+                   arith::CmpIOp::create(bb, l, P::slt, rel, cIdx(s)));
+               // Clamped so that the load stays in bounds on every row.
+               Value relC = arith::MinSIOp::create(
+                   bb, l, arith::MaxSIOp::create(bb, l, rel, cIdx(0)),
+                   cIdx(s - 1));
+               Value x = tensor::ExtractOp::create(
+                   bb, l, fresh, ValueRange{bi, hi, relC, di});
+               Value keep = arith::CmpIOp::create(bb, l, P::slt, ti, pl);
+               Value zero = arith::ConstantOp::create(
+                   bb, l, bb.getZeroAttr(element));
+               Value y = arith::SelectOp::create(
+                   bb, l, inNew, x,
+                   arith::SelectOp::create(bb, l, keep, old, zero));
+               linalg::YieldOp::create(bb, l, y);
+             })
+      ->getResult(0);
+}
+
+LogicalResult
+Importer::importGroupQueryAttention(const ::onnx::NodeProto &node) {
+  auto err = [&]() -> InFlightDiagnostic {
+    return emitError(loc) << "GroupQueryAttention node '" << node.name()
+                          << "': ";
+  };
+  // Attributes (ONNX Runtime contrib spec; defaults as in ORT).
+  std::optional<int64_t> numHeads, kvNumHeads;
+  float scale = 0.0f, softcap = 0.0f;
+  int64_t window = -1;
+  for (const auto &attr : node.attribute()) {
+    const std::string &name = attr.name();
+    bool isFloatAttr = name == "scale" || name == "softcap";
+    auto wantType = isFloatAttr ? ::onnx::AttributeProto::FLOAT
+                                : ::onnx::AttributeProto::INT;
+    if (attr.type() != wantType)
+      return err() << "attribute '" << name << "' must be "
+                   << (isFloatAttr ? "a float" : "an int");
+    if (name == "num_heads")
+      numHeads = attr.i();
+    else if (name == "kv_num_heads")
+      kvNumHeads = attr.i();
+    else if (name == "scale")
+      scale = attr.f();
+    else if (name == "softcap")
+      softcap = attr.f();
+    else if (name == "local_window_size")
+      window = attr.i();
+    else if (name == "do_rotary") {
+      if (attr.i() != 0)
+        return err() << "do_rotary=" << attr.i()
+                     << " (rotary embedding inside the op) is not supported";
+    } else if (name == "rotary_interleaved") {
+      // Only read when do_rotary=1, which is rejected above.
+      if (attr.i() != 0 && attr.i() != 1)
+        return err() << "rotary_interleaved must be 0 or 1, got " << attr.i();
+    } else if (name == "smooth_softmax") {
+      if (attr.i() != 0)
+        return err() << "smooth_softmax=" << attr.i() << " is not supported";
+    } else if (name == "qk_output") {
+      if (attr.i() != 0)
+        return err() << "qk_output=" << attr.i()
+                     << " (the output_qk output) is not supported";
+    } else
+      return err() << "unsupported attribute '" << name << "'";
+  }
+  if (!numHeads || !kvNumHeads)
+    return err() << "attributes num_heads and kv_num_heads are required";
+  int64_t hq = *numHeads, hkv = *kvNumHeads;
+  if (hq <= 0 || hkv <= 0 || hq % hkv != 0)
+    return err() << "num_heads=" << hq
+                 << " must be a positive multiple of kv_num_heads=" << hkv;
+  // ORT's CPU kernel treats 0 as "no window" while a flash kernel would keep
+  // only the diagonal: ambiguous, so rejected.
+  if (window == 0 || window < -1)
+    return err() << "local_window_size must be -1 or positive, got "
+                 << window;
+  if (softcap < 0.0f || std::isnan(softcap))
+    return err() << "softcap must be >= 0, got " << softcap;
+  if (!std::isfinite(scale))
+    return err() << "scale must be finite, got " << scale;
+
+  // Inputs.
+  if (node.input_size() < 7 || node.input_size() > kGqaNumSlots)
+    return err() << "expects 7 to " << int(kGqaNumSlots)
+                 << " inputs (query ... total_sequence_length), got "
+                 << node.input_size();
+  static const char *const slotNames[kGqaNumSlots] = {
+      "query",     "key",       "value",        "past_key",
+      "past_value", "seqlens_k", "total_sequence_length",
+      "cos_cache", "sin_cache", "position_ids", "attention_bias",
+      "head_sink"};
+  Value in[kGqaNumSlots] = {};
+  for (int i = 0; i < node.input_size(); ++i) {
+    const std::string &name = node.input(i);
+    if (name.empty())
+      continue;
+    if (i >= kGqaCosCache)
+      return err() << "input '" << slotNames[i] << "' is not supported"
+                   << (i <= kGqaPositionIds ? " (rotary embedding)" : "");
+    auto it = values.find(name);
+    if (it == values.end())
+      return err() << "input '" << name
+                   << "' is neither a graph input nor an initializer";
+    // seqlens_k and total_sequence_length are int32 in the spec; the int64
+    // the importer narrows elsewhere is a different (invalid) model here.
+    if (i == kGqaSeqlensK || i == kGqaTotalSeqLen) {
+      auto ty = onnxElemType.find(name);
+      if (ty == onnxElemType.end() || ty->second != kInt32)
+        return err() << "input '" << slotNames[i]
+                     << "' must be an int32 graph input or initializer";
+    }
+    in[i] = it->second;
+  }
+  if (!in[kGqaQuery])
+    return err() << "input 'query' is required";
+  if (!in[kGqaSeqlensK] || !in[kGqaTotalSeqLen])
+    return err() << "inputs 'seqlens_k' and 'total_sequence_length' are "
+                 << "required";
+  if (bool(in[kGqaKey]) != bool(in[kGqaValue]))
+    return err() << "key and value must both be given (or both be absent "
+                 << "for packed QKV)";
+  if (bool(in[kGqaPastKey]) != bool(in[kGqaPastValue]))
+    return err() << "past_key and past_value must come together";
+
+  // Outputs: output, present_key, present_value (output_qk is rejected).
+  if (node.output_size() < 1 || node.output_size() > 3)
+    return err() << "expects 1 to 3 outputs (output, present_key, "
+                 << "present_value), got " << node.output_size();
+
+  auto qType = cast<RankedTensorType>(in[kGqaQuery].getType());
+  Type element = qType.getElementType();
+  if (!element.isF32() && !element.isF16())
+    return err() << "query must be float or float16, got " << element;
+  if (qType.getRank() != 3)
+    return err() << "query must be 3D [batch, sequence, hidden], got rank "
+                 << qType.getRank();
+  int64_t batch = qType.getDimSize(0), s = qType.getDimSize(1),
+          hidden = qType.getDimSize(2);
+  if (s < 1)
+    return err() << "query has no tokens";
+  bool packed = !in[kGqaKey];
+  int64_t headSlots = packed ? hq + 2 * hkv : hq;
+  if (hidden % headSlots != 0)
+    return err() << "query hidden size " << hidden << " is not divisible by "
+                 << (packed ? "num_heads + 2 * kv_num_heads = "
+                            : "num_heads = ")
+                 << headSlots;
+  int64_t d = hidden / headSlots;
+  Value q, k, v;
+  if (packed) {
+    // [B, S, (Hq + 2 Hkv) * D]: query heads, then key heads, then value heads.
+    auto slice = [&](int64_t offset, int64_t size) -> Value {
+      return tensor::ExtractSliceOp::create(
+          builder, loc, in[kGqaQuery],
+          ArrayRef<OpFoldResult>{builder.getIndexAttr(0),
+                                 builder.getIndexAttr(0),
+                                 builder.getIndexAttr(offset)},
+          ArrayRef<OpFoldResult>{builder.getIndexAttr(batch),
+                                 builder.getIndexAttr(s),
+                                 builder.getIndexAttr(size)},
+          ArrayRef<OpFoldResult>{builder.getIndexAttr(1),
+                                 builder.getIndexAttr(1),
+                                 builder.getIndexAttr(1)});
+    };
+    q = slice(0, hq * d);
+    k = slice(hq * d, hkv * d);
+    v = slice((hq + hkv) * d, hkv * d);
+  } else {
+    q = in[kGqaQuery];
+    k = in[kGqaKey];
+    v = in[kGqaValue];
+    for (Value x : {k, v}) {
+      auto t = cast<RankedTensorType>(x.getType());
+      if (t.getElementType() != element || t.getRank() != 3 ||
+          t.getDimSize(0) != batch || t.getDimSize(1) != s ||
+          t.getDimSize(2) != hkv * d)
+        return err() << "key and value must be " << element << " of shape ["
+                     << batch << ", " << s << ", " << hkv * d
+                     << "] (kv_num_heads * head_size, as many tokens as "
+                     << "query), got " << t;
+    }
+  }
+
+  int64_t past = 0;
+  if (in[kGqaPastKey]) {
+    for (Value x : {in[kGqaPastKey], in[kGqaPastValue]}) {
+      auto t = cast<RankedTensorType>(x.getType());
+      if (t.getElementType() != element || t.getRank() != 4 ||
+          t.getDimSize(0) != batch || t.getDimSize(1) != hkv ||
+          t.getDimSize(3) != d)
+        return err() << "past_key and past_value must be " << element
+                     << " of shape [" << batch << ", " << hkv << ", P, " << d
+                     << "] (BNSH), got " << t;
+    }
+    past = cast<RankedTensorType>(in[kGqaPastKey].getType()).getDimSize(2);
+    if (cast<RankedTensorType>(in[kGqaPastValue].getType()).getDimSize(2) !=
+        past)
+      return err() << "past_key and past_value lengths differ";
+  }
+  auto lensType = cast<RankedTensorType>(in[kGqaSeqlensK].getType());
+  if (lensType.getRank() != 1 || lensType.getDimSize(0) != batch)
+    return err() << "seqlens_k must have shape [" << batch << "], got "
+                 << lensType;
+  auto totalType = cast<RankedTensorType>(in[kGqaTotalSeqLen].getType());
+  if (totalType.getNumElements() != 1)
+    return err() << "total_sequence_length must hold one element, got "
+                 << totalType;
+
+  // The present length T is max(total_sequence_length, P) in the spec; the
+  // value is only known at run time, so it is read from the declared graph
+  // outputs. Without them, P + S holds every valid sequence.
+  std::optional<int64_t> total;
+  for (int i = 1; i < node.output_size(); ++i) {
+    if (node.output(i).empty())
+      continue;
+    auto it = declared.find(node.output(i));
+    if (it == declared.end())
+      continue;
+    RankedTensorType t = it->second;
+    if (t.getElementType() != element || t.getRank() != 4 ||
+        t.getDimSize(0) != batch || t.getDimSize(1) != hkv ||
+        t.getDimSize(3) != d)
+      return err() << (i == 1 ? "present_key" : "present_value")
+                   << " must be declared as " << element << " of shape ["
+                   << batch << ", " << hkv << ", T, " << d << "], got " << t;
+    if (total && *total != t.getDimSize(2))
+      return err() << "present_key and present_value lengths differ";
+    total = t.getDimSize(2);
+  }
+  if (total && (*total < past || *total < s))
+    return err() << "present length " << *total
+                 << " is below max(past length " << past
+                 << ", sequence length " << s << ")";
+  int64_t t = total ? *total : past + s;
+
+  // Per-sequence lengths: kv_lens = seqlens_k + 1 and past length
+  // max(kv_lens - S, 0) (0 in a first prompt, where padded sequences have
+  // kv_lens < S). Clamped to [0, T] so that no index leaves the buffers
+  // even for invalid inputs.
+  Type i32 = builder.getI32Type();
+  auto lengthsGeneric = [&](Value input,
+                            function_ref<Value(OpBuilder &, Location, Value)>
+                                body) -> Value {
+    Value init = tensor::EmptyOp::create(builder, loc,
+                                         ArrayRef<int64_t>{batch}, i32);
+    AffineMap id = builder.getMultiDimIdentityMap(1);
+    return linalg::GenericOp::create(
+               builder, loc, TypeRange{init.getType()}, ValueRange{input},
+               ValueRange{init}, ArrayRef<AffineMap>{id, id},
+               ArrayRef<utils::IteratorType>{utils::IteratorType::parallel},
+               [&](OpBuilder &bb, Location l, ValueRange args) {
+                 linalg::YieldOp::create(bb, l, body(bb, l, args[0]));
+               })
+        ->getResult(0);
+  };
+  auto cI32 = [&](OpBuilder &bb, Location l, int64_t x) -> Value {
+    return arith::ConstantOp::create(bb, l,
+                                     bb.getI32IntegerAttr(int32_t(x)));
+  };
+  Value kvLens = lengthsGeneric(
+      in[kGqaSeqlensK], [&](OpBuilder &bb, Location l, Value x) -> Value {
+        Value len = arith::AddIOp::create(bb, l, x, cI32(bb, l, 1));
+        return arith::MinSIOp::create(
+            bb, l, arith::MaxSIOp::create(bb, l, len, cI32(bb, l, 0)),
+            cI32(bb, l, t));
+      });
+  Value pastLens = lengthsGeneric(
+      kvLens, [&](OpBuilder &bb, Location l, Value x) -> Value {
+        return arith::MaxSIOp::create(
+            bb, l, arith::SubIOp::create(bb, l, x, cI32(bb, l, s)),
+            cI32(bb, l, 0));
+      });
+
+  Value q4 = splitHeads(q, hq), k4 = splitHeads(k, hkv),
+        v4 = splitHeads(v, hkv);
+  Value presentKey = emitPresent(k4, in[kGqaPastKey], pastLens, t);
+  Value presentValue = emitPresent(v4, in[kGqaPastValue], pastLens, t);
+
+  // Query row i sits at position pastLens[b] + i (bottom-right causal); the
+  // local window keeps keys p - local_window_size <= j <= p.
+  auto outType = RankedTensorType::get({batch, hq, s, d}, element);
+  Value init = tensor::EmptyOp::create(builder, loc, outType.getShape(),
+                                       element);
+  FloatAttr scaleAttr =
+      scale != 0.0f ? builder.getF32FloatAttr(scale) : FloatAttr();
+  FloatAttr capAttr =
+      softcap > 0.0f ? builder.getF32FloatAttr(softcap) : FloatAttr();
+  auto attention = kv::AttentionOp::create(
+      builder, loc, TypeRange{outType}, q4, presentKey, presentValue,
+      /*mask=*/Value(), kvLens, pastLens, init, scaleAttr, capAttr,
+      /*causal=*/true, /*window_left=*/window, /*window_right=*/-1,
+      /*causal_offset=*/0);
+  if (failed(verify(attention)))
+    return err() << "inputs do not form a valid attention (see the "
+                 << "kv.attention error above)";
+  values[node.output(0)] = mergeHeads(attention->getResult(0));
+  if (node.output_size() > 1 && !node.output(1).empty())
+    values[node.output(1)] = presentKey;
+  if (node.output_size() > 2 && !node.output(2).empty())
+    values[node.output(2)] = presentValue;
+  return success();
+}
+
 OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model,
                                     StringRef funcName) {
-  int64_t opset = -1;
-  for (const auto &entry : model.opset_import())
+  int64_t opset = -1, msOpset = -1;
+  for (const auto &entry : model.opset_import()) {
     if (entry.domain().empty() || entry.domain() == "ai.onnx")
       opset = entry.version();
-  if (opset < 23) {
+    else if (entry.domain() == "com.microsoft")
+      msOpset = entry.version();
+  }
+  const ::onnx::GraphProto &graph = model.graph();
+  // The ai.onnx opset only matters for standard Attention nodes: a graph of
+  // GroupQueryAttention nodes may import any (or no) ai.onnx opset.
+  bool hasStandard = graph.node_size() == 0;
+  for (const auto &node : graph.node())
+    hasStandard |= node.domain().empty() || node.domain() == "ai.onnx";
+  if (hasStandard && opset < 23) {
     error() << "expects an ai.onnx opset import >= 23 (Attention), got "
             << opset;
     return nullptr;
   }
-  if (opset > 25) {
+  if (hasStandard && opset > 25) {
     error() << "opset " << opset << " is newer than the supported 23-25";
     return nullptr;
   }
 
-  const ::onnx::GraphProto &graph = model.graph();
   llvm::StringMap<bool> initializers;
   for (const auto &init : graph.initializer())
     initializers[init.name()] = true;
@@ -811,6 +1223,7 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model,
       return nullptr;
     argTypes.push_back(*type);
     argNames.push_back(input.name());
+    onnxElemType[input.name()] = input.type().tensor_type().elem_type();
   }
   SmallVector<Type> resultTypes;
   for (const auto &output : graph.output()) {
@@ -834,18 +1247,34 @@ OwningOpRef<ModuleOp> Importer::run(const ::onnx::ModelProto &model,
     if (failed(value))
       return nullptr;
     values[init.name()] = *value;
+    onnxElemType[init.name()] = init.data_type();
   }
 
   for (const auto &node : graph.node()) {
     bool standard = node.domain().empty() || node.domain() == "ai.onnx";
-    if (!standard || node.op_type() != "Attention") {
-      error() << "unsupported node '" << node.name() << "' of type '"
-              << (node.domain().empty() ? "" : node.domain() + ".")
-              << node.op_type() << "': only Attention is imported";
-      return nullptr;
+    if (standard && node.op_type() == "Attention") {
+      if (failed(importAttention(node, opset)))
+        return nullptr;
+      continue;
     }
-    if (failed(importAttention(node, opset)))
-      return nullptr;
+    if (node.domain() == "com.microsoft" &&
+        node.op_type() == "GroupQueryAttention") {
+      // The contrib op has a single version (since_version 1).
+      if (msOpset < 1) {
+        error() << "GroupQueryAttention node '" << node.name()
+                << "': the model does not import the 'com.microsoft' opset";
+        return nullptr;
+      }
+      if (failed(importGroupQueryAttention(node)))
+        return nullptr;
+      continue;
+    }
+    error() << "unsupported node '" << node.name() << "' of type '"
+            << (node.domain().empty() ? "" : node.domain() + ".")
+            << node.op_type()
+            << "': only Attention and com.microsoft.GroupQueryAttention are "
+            << "imported";
+    return nullptr;
   }
 
   SmallVector<Value> results;

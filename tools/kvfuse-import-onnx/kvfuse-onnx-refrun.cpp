@@ -217,8 +217,26 @@ LogicalResult Evaluator::generic(linalg::GenericOp op) {
         r = get(inner.getOperand(0)) - get(inner.getOperand(1));
       else if (isa<arith::DivFOp>(inner))
         r = get(inner.getOperand(0)) / get(inner.getOperand(1));
-      else if (isa<arith::MaximumFOp>(inner))
+      else if (isa<arith::MaximumFOp, arith::MaxSIOp>(inner))
         r = std::max(get(inner.getOperand(0)), get(inner.getOperand(1)));
+      else if (isa<arith::MinSIOp>(inner))
+        r = std::min(get(inner.getOperand(0)), get(inner.getOperand(1)));
+      else if (auto ex = dyn_cast<tensor::ExtractOp>(inner)) {
+        // A gather from a tensor defined outside the generic.
+        auto found = env.find(ex.getTensor());
+        if (found == env.end())
+          return error = "tensor.extract from an unknown tensor", failure();
+        const Buf &src = found->second;
+        auto st = strides(src.shape);
+        int64_t off = 0;
+        for (auto [d, index] : llvm::enumerate(ex.getIndices())) {
+          int64_t x = static_cast<int64_t>(get(index));
+          if (x < 0 || x >= src.shape[d])
+            return error = "tensor.extract index out of bounds", failure();
+          off += x * st[d];
+        }
+        r = src.data[off];
+      }
       else if (isa<arith::AndIOp>(inner))
         r = (get(inner.getOperand(0)) != 0.0) && (get(inner.getOperand(1)) != 0.0);
       else if (isa<arith::IndexCastOp, arith::ExtFOp>(inner))
@@ -351,6 +369,31 @@ LogicalResult Evaluator::run(Operation *op) {
       base += len;
     }
     env[c] = std::move(out);
+    return success();
+  }
+  if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op)) {
+    const Buf &in = env[slice.getSource()];
+    ArrayRef<int64_t> offsets = slice.getStaticOffsets(),
+                      sizes = slice.getStaticSizes(),
+                      steps = slice.getStaticStrides();
+    if (ShapedType::isDynamicShape(offsets) ||
+        ShapedType::isDynamicShape(sizes) || ShapedType::isDynamicShape(steps) ||
+        sizes.size() != in.shape.size())
+      return error = "tensor.extract_slice must be static and not rank-reducing",
+             failure();
+    Buf out;
+    out.shape = SmallVector<int64_t>(sizes);
+    out.data.assign(numel(out.shape), 0.0);
+    auto inStrides = strides(in.shape), outStrides = strides(out.shape);
+    for (int64_t o = 0; o < numel(out.shape); ++o) {
+      int64_t rem = o, src = 0;
+      for (size_t d = 0; d < out.shape.size(); ++d) {
+        src += (offsets[d] + (rem / outStrides[d]) * steps[d]) * inStrides[d];
+        rem %= outStrides[d];
+      }
+      out.data[o] = in.data[src];
+    }
+    env[slice] = std::move(out);
     return success();
   }
   if (auto pad = dyn_cast<tensor::PadOp>(op)) {
