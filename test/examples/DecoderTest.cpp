@@ -2,10 +2,13 @@
 //
 // examples/decoder holds decoder layers written in plain upstream MLIR
 // (norm, projections, RoPE, unfused attention, output projection, residual,
-// feed-forward). For each layer this test
+// feed-forward); test/examples/Inputs holds the same layers with the
+// attention spelled as exporters emit it (permuting copies, indexing maps,
+// generic contractions, 4-D tensors, a causal mask built in the graph). For
+// each layer this test
 //  (a) runs kvfuse-opt with kv-raise-attention and checks that the attention
-//      became exactly one kv.attention of the expected shapes, with no
-//      softmax or score contraction left;
+//      became exactly one kv.attention of the expected shapes and mask (or
+//      causal attribute), with no softmax or attention contraction left;
 //  (b) compiles it with kvfuse-compile twice, fused (default) and unfused
 //      (--raise=false), runs both through the runtime on the same seeded
 //      random inputs with NaN-poisoned outputs and compares them;
@@ -24,6 +27,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cmath>
@@ -35,6 +39,7 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <optional>
 #include <random>
 #include <regex>
 #include <sstream>
@@ -60,6 +65,11 @@ std::string optPath() { return envOr("KVFUSE_OPT", KVFUSE_OPT_DEFAULT); }
 std::string examplePath(const std::string &file) {
   return envOr("KVFUSE_DECODER_EXAMPLES", KVFUSE_DECODER_EXAMPLES_DEFAULT) +
          "/" + file;
+}
+/// The spelling variants in test/examples/Inputs.
+std::string variantPath(const std::string &file) {
+  return envOr("KVFUSE_DECODER_INPUTS", KVFUSE_DECODER_INPUTS_DEFAULT) + "/" +
+         file;
 }
 
 std::string shellQuote(const std::string &s) {
@@ -267,6 +277,16 @@ const char *flawName(Flaw f) {
   return "?";
 }
 
+/// The additive causal mask [S, S]: 0 on and below the diagonal, -inf above
+/// (what the examples take as `mask`, or build in the graph).
+Mat causalMask(int64_t s) {
+  Mat mask(s * s);
+  for (int64_t i = 0; i < s; ++i)
+    for (int64_t j = 0; j < s; ++j)
+      mask[i * s + j] = j <= i ? 0.0 : -std::numeric_limits<double>::infinity();
+  return mask;
+}
+
 /// Softmax attention of q = [S, Hq*D], k, v = [S, Hkv*D] (heads in the
 /// columns) with an additive [S, S] mask; query head h reads kv head
 /// h / (Hq / Hkv). Returns [S, Hq*D] with the heads merged.
@@ -327,11 +347,21 @@ using Buffers = std::map<std::string, std::vector<float>>;
 /// One decoder-layer example: its file, entry, inputs in manifest order,
 /// what the raised kv.attention looks like and its float64 reference.
 struct Layer {
-  std::string file, entry;
+  /// `path` is the file's full path (examplePath or variantPath).
+  std::string path, entry;
   int64_t tokens, model;
   std::vector<InputSpec> inputs;
+  /// Occurrences of ops in the unraised file (the attention's spelling).
+  std::vector<std::pair<std::string, int64_t>> unfusedCounts = {
+      {"linalg.softmax", 1}, {"linalg.batch_matmul", 2}};
+  /// linalg.generic ops the raising removes (scale, mask add, and any
+  /// generic spelling a transpose, contraction or mask).
+  int64_t fusedGenerics = 2;
   /// Q, K, V and mask types of the kv.attention that raising must produce.
   std::array<std::string, 4> attentionTypes;
+  /// Set when the mask is built in the graph: raising must drop it for the
+  /// causal attribute with this offset (attentionTypes[3] is unused).
+  std::optional<int64_t> causalOffset;
   /// Flaws whose reference must be far from the compiled result.
   std::vector<Flaw> flaws;
   std::function<Mat(const Buffers &, Flaw)> reference;
@@ -395,7 +425,7 @@ std::vector<float> makeInput(const InputSpec &spec, std::mt19937 &rng) {
 Layer llamaLayer() {
   const int64_t s = 37, e = 120, hq = 6, hkv = 2, d = 20, f = 200;
   Layer l;
-  l.file = "llama_gqa.mlir";
+  l.path = examplePath("llama_gqa.mlir");
   l.entry = "llama_decoder_layer";
   l.tokens = s;
   l.model = e;
@@ -439,7 +469,7 @@ Layer llamaLayer() {
 Layer gpt2Layer() {
   const int64_t s = 37, e = 72, h = 4, d = 18, f = 288;
   Layer l;
-  l.file = "gpt2_mha.mlir";
+  l.path = examplePath("gpt2_mha.mlir");
   l.entry = "gpt2_decoder_layer";
   l.tokens = s;
   l.model = e;
@@ -467,7 +497,9 @@ Layer gpt2Layer() {
         k[t * e + c] = qkv[t * 3 * e + e + c];
         v[t * e + c] = qkv[t * 3 * e + 2 * e + c];
       }
-    Mat att = attention(q, k, v, m("mask"), s, h, h, d, flaw);
+    // Variants that build the causal mask in the graph take no `mask`.
+    Mat mask = in.count("mask") ? m("mask") : causalMask(s);
+    Mat att = attention(q, k, v, mask, s, h, h, d, flaw);
     Mat bo = m("b_o");
     Mat hid = add(x, matmul(att, m("w_o"), s, e, e), e, &bo);
     Mat hn = layerNorm(hid, m("ln2_g"), m("ln2_b"), s, e);
@@ -478,6 +510,62 @@ Layer gpt2Layer() {
     Mat bp = m("b_proj");
     return add(hid, matmul(fc, m("w_proj"), s, f, e), e, &bp);
   };
+  return l;
+}
+
+/// test/examples/Inputs/gpt2_generic_transpose.mlir: K^T as a permuting
+/// linalg.generic copy.
+Layer gpt2GenericTransposeLayer() {
+  Layer l = gpt2Layer();
+  l.path = variantPath("gpt2_generic_transpose.mlir");
+  l.unfusedCounts = {{"linalg.softmax", 1},
+                     {"linalg.batch_matmul", 2},
+                     {"linalg.transpose", 4}}; // heads split / merged only
+  l.fusedGenerics = 3; // the copy, the scale, the mask add
+  return l;
+}
+
+/// test/examples/Inputs/gpt2_batch_matmul_maps.mlir: Q K^T as a batch_matmul
+/// whose maps transpose K, P V as a multiply-add generic taking V first.
+Layer gpt2BatchMatmulMapsLayer() {
+  Layer l = gpt2Layer();
+  l.path = variantPath("gpt2_batch_matmul_maps.mlir");
+  l.unfusedCounts = {{"linalg.softmax", 1},
+                     {"linalg.batch_matmul", 1},
+                     {"linalg.transpose", 4}}; // heads split / merged only
+  l.fusedGenerics = 3; // the scale, the mask add, P V
+  return l;
+}
+
+/// test/examples/Inputs/gpt2_exporter_4d.mlir: [1, H, S, D] heads collapsed
+/// for batch_matmul, K transposed in 4-D, the causal mask built in the graph
+/// (no `mask` input).
+Layer gpt2Exporter4dLayer() {
+  Layer l = gpt2Layer();
+  l.path = variantPath("gpt2_exporter_4d.mlir");
+  l.inputs.erase(std::remove_if(l.inputs.begin(), l.inputs.end(),
+                                [](const InputSpec &in) {
+                                  return in.name == "mask";
+                                }),
+                 l.inputs.end());
+  l.unfusedCounts = {{"linalg.softmax", 1},
+                     {"linalg.batch_matmul", 2},
+                     {"linalg.index", 2},
+                     {"tensor.collapse_shape", 4}}; // Q, V, K^T, merge
+  l.fusedGenerics = 3; // the scale, the mask add, the mask itself
+  l.causalOffset = 0;
+  return l;
+}
+
+/// test/examples/Inputs/llama_gqa_4d.mlir: GQA on [1, H, S, D] tensors with
+/// repeat_kv and both contractions as 4-D multiply-add generics.
+Layer llamaGqa4dLayer() {
+  Layer l = llamaLayer();
+  l.path = variantPath("llama_gqa_4d.mlir");
+  l.unfusedCounts = {{"linalg.softmax", 1},
+                     {"linalg.batch_matmul", 0},
+                     {"linalg.broadcast", 3}}; // K, V repeats and the mask
+  l.fusedGenerics = 4; // Q K^T, the scale, the mask add, P V
   return l;
 }
 
@@ -563,7 +651,7 @@ int64_t countNaN(const std::vector<float> &v) {
 void checkRaising(const Layer &l) {
   TempDir dir;
   ASSERT_FALSE(dir.path().empty()) << dir.failure();
-  std::string file = examplePath(l.file);
+  const std::string &file = l.path;
   std::string plain = dir.path() + "/plain.mlir";
   std::string raised = dir.path() + "/raised.mlir";
   std::string err = dir.path() + "/err.log";
@@ -577,29 +665,47 @@ void checkRaising(const Layer &l) {
             0)
       << readAll(err);
   std::string before = readAll(plain), after = readAll(raised);
-  // The example is unfused attention: one softmax between two batched
-  // contractions, and no kv op.
-  EXPECT_EQ(countOf(before, "linalg.softmax"), 1) << before;
-  EXPECT_EQ(countOf(before, "linalg.batch_matmul"), 2) << before;
+  // The example is unfused attention (one softmax between two contractions
+  // spelled as the layer says), and no kv op.
+  for (const auto &[needle, count] : l.unfusedCounts)
+    EXPECT_EQ(countOf(before, needle), count) << needle << " in\n" << before;
   EXPECT_EQ(countOf(before, "kv."), countOf(before, "kv.name")) << before;
-  // Raised: exactly one kv.attention over [1, H, S, D] views with the mask;
-  // the softmax and both contractions are gone (fused into it).
+  // Raised: exactly one kv.attention over [1, H, S, D] views with the mask
+  // or the causal attribute; the softmax, both contractions and the
+  // elementwise steps between them are gone (fused into it).
   EXPECT_EQ(countOf(after, "kv.attention "), 1) << after;
   EXPECT_EQ(countOf(after, "linalg.softmax"), 0) << after;
   EXPECT_EQ(countOf(after, "linalg.batch_matmul"), 0) << after;
+  EXPECT_EQ(countOf(before, "linalg.generic") -
+                countOf(after, "linalg.generic"),
+            l.fusedGenerics)
+      << after;
   const auto &t = l.attentionTypes;
-  std::regex op("kv\\.attention %[^ ]+, %[^ ]+, %[^ ]+ : " + t[0] + ", " +
-                t[1] + ", " + t[2] + " mask\\(%[^ ]+ : " + t[3] + "\\)");
-  EXPECT_TRUE(std::regex_search(after, op))
-      << "expected kv.attention of " << t[0] << ", " << t[1] << ", " << t[2]
-      << " with a mask of " << t[3] << "\n"
+  std::string operands = "kv\\.attention %[^ ]+, %[^ ]+, %[^ ]+ : " + t[0] +
+                         ", " + t[1] + ", " + t[2];
+  std::string expected;
+  if (l.causalOffset) {
+    // No mask operand; `causal` with the offset (0 is the default and is
+    // not printed).
+    std::string offset =
+        *l.causalOffset ? ", causal_offset = " +
+                              std::to_string(*l.causalOffset) + " : i64"
+                        : "";
+    expected = operands + " outs\\(%[^ ]+ : [^)]+\\) \\{causal" + offset +
+               ", scale = ";
+    EXPECT_EQ(countOf(after, " mask("), 0) << after;
+  } else {
+    expected = operands + " mask\\(%[^ ]+ : " + t[3] + "\\)";
+  }
+  EXPECT_TRUE(std::regex_search(after, std::regex(expected)))
+      << "expected " << expected << " in\n"
       << after;
 }
 
 /// (b) and (c): fused and unfused artifacts on the same inputs, against each
 /// other and the float64 reference.
 void checkExecution(const Layer &l) {
-  std::string file = examplePath(l.file);
+  const std::string &file = l.path;
   Artifact fused, unfused;
   ASSERT_TRUE(fused.compile(file, ""));
   ASSERT_TRUE(unfused.compile(file, "--raise=false"));
@@ -641,7 +747,8 @@ void checkExecution(const Layer &l) {
     std::printf("[ %s seed %u ] rel. error fused vs unfused %.3g, fused vs "
                 "f64 %.3g, unfused vs f64 %.3g, fused update (y - x) vs f64 "
                 "%.3g; %lld of %zu elements differ in bits\n",
-                l.entry.c_str(), seed, fusedVsUnfused, fusedVsRef, unfusedVsRef,
+                std::filesystem::path(l.path).filename().c_str(), seed,
+                fusedVsUnfused, fusedVsRef, unfusedVsRef,
                 updateVsRef, static_cast<long long>(bitsDiffer),
                 outFused.size());
     EXPECT_LE(fusedVsUnfused, kTolerance);
@@ -670,6 +777,33 @@ TEST(DecoderLayer, LlamaFusedMatchesUnfusedAndReference) {
 TEST(DecoderLayer, Gpt2RaisesToKvAttention) { checkRaising(gpt2Layer()); }
 TEST(DecoderLayer, Gpt2FusedMatchesUnfusedAndReference) {
   checkExecution(gpt2Layer());
+}
+
+// The same layers with the attention spelled differently: raising must
+// produce the same kv.attention, and fused must match unfused.
+TEST(DecoderLayerSpelling, Gpt2GenericTransposeRaises) {
+  checkRaising(gpt2GenericTransposeLayer());
+}
+TEST(DecoderLayerSpelling, Gpt2GenericTransposeFusedMatchesUnfused) {
+  checkExecution(gpt2GenericTransposeLayer());
+}
+TEST(DecoderLayerSpelling, Gpt2BatchMatmulMapsRaises) {
+  checkRaising(gpt2BatchMatmulMapsLayer());
+}
+TEST(DecoderLayerSpelling, Gpt2BatchMatmulMapsFusedMatchesUnfused) {
+  checkExecution(gpt2BatchMatmulMapsLayer());
+}
+TEST(DecoderLayerSpelling, Gpt2Exporter4dRaisesWithCausalMask) {
+  checkRaising(gpt2Exporter4dLayer());
+}
+TEST(DecoderLayerSpelling, Gpt2Exporter4dFusedMatchesUnfused) {
+  checkExecution(gpt2Exporter4dLayer());
+}
+TEST(DecoderLayerSpelling, LlamaGqa4dRaises) {
+  checkRaising(llamaGqa4dLayer());
+}
+TEST(DecoderLayerSpelling, LlamaGqa4dFusedMatchesUnfused) {
+  checkExecution(llamaGqa4dLayer());
 }
 
 } // namespace
