@@ -770,6 +770,234 @@ void checkExecution(const Layer &l) {
   }
 }
 
+//===----------------------------------------------------------------------===//
+// Attention kernels in every recognised spelling
+//===----------------------------------------------------------------------===//
+
+/// One function of test/examples/Inputs/attention_spellings.mlir:
+/// softmax(0.5 * Q K^T [causal]) V with its inputs (arg0..arg2 = Q, K, V) in
+/// [batch..., S, D] order, so that the flat data is [heads, S, D] with the
+/// batch dims folded into `heads`; flat query head n reads kv head n / group.
+struct Kernel {
+  const char *entry;
+  int64_t heads, group, sq, skv, d, dv;
+  std::optional<int64_t> causalOffset;
+};
+
+const std::vector<Kernel> &spellingKernels() {
+  static const std::vector<Kernel> kernels = {
+      {"copy_generic_transpose", 2, 1, 3, 5, 4, 6, std::nullopt},
+      {"batch_matmul_maps", 2, 1, 3, 5, 4, 6, std::nullopt},
+      {"contract_maps", 2, 1, 3, 5, 4, 6, std::nullopt},
+      {"generic_contractions", 2, 1, 3, 5, 4, 6, std::nullopt},
+      {"generic_4d", 4, 1, 3, 5, 4, 6, std::nullopt},
+      {"generic_4d_key_map_transpose", 4, 1, 3, 5, 4, 6, std::nullopt},
+      {"generic_4d_decomposed_softmax", 4, 1, 3, 5, 4, 6, std::nullopt},
+      {"transpose_4d_collapse", 2, 1, 3, 5, 4, 6, std::nullopt},
+      {"collapse_batch_and_heads", 4, 1, 3, 5, 4, 6, std::nullopt},
+      {"matmul_single_head", 1, 1, 3, 5, 4, 6, std::nullopt},
+      {"generic_4d_gqa", 4, 2, 3, 5, 4, 6, std::nullopt},
+      {"gqa_generic_broadcast", 4, 2, 3, 5, 4, 6, std::nullopt},
+      {"causal_index_generic", 2, 1, 3, 5, 4, 6, 2},
+      {"causal_constant_broadcast", 2, 1, 3, 5, 4, 6, 0},
+      {"causal_bool_select", 2, 1, 3, 5, 4, 6, 2},
+      {"causal_i32_arith", 2, 1, 3, 5, 4, 6, 2},
+  };
+  return kernels;
+}
+
+/// What a kernel reference gets deliberately wrong.
+enum class KernelFlaw { None, NoScale, NoCausal, InterleavedHeads };
+
+Mat kernelReference(const Kernel &kn, const Mat &q, const Mat &k,
+                    const Mat &v, KernelFlaw flaw) {
+  int64_t kvHeads = kn.heads / kn.group;
+  double scale = flaw == KernelFlaw::NoScale ? 1.0 : 0.5;
+  Mat out(kn.heads * kn.sq * kn.dv, 0.0);
+  std::vector<double> p(kn.skv);
+  for (int64_t n = 0; n < kn.heads; ++n) {
+    int64_t kh =
+        flaw == KernelFlaw::InterleavedHeads ? n % kvHeads : n / kn.group;
+    for (int64_t i = 0; i < kn.sq; ++i) {
+      double mx = -std::numeric_limits<double>::infinity();
+      for (int64_t j = 0; j < kn.skv; ++j) {
+        double dot = 0.0;
+        for (int64_t e = 0; e < kn.d; ++e)
+          dot += q[(n * kn.sq + i) * kn.d + e] * k[(kh * kn.skv + j) * kn.d + e];
+        bool hidden = kn.causalOffset && flaw != KernelFlaw::NoCausal &&
+                      j > i + *kn.causalOffset;
+        p[j] = hidden ? -std::numeric_limits<double>::infinity() : dot * scale;
+        mx = std::max(mx, p[j]);
+      }
+      double sum = 0.0;
+      for (int64_t j = 0; j < kn.skv; ++j) {
+        p[j] = std::exp(p[j] - mx);
+        sum += p[j];
+      }
+      for (int64_t j = 0; j < kn.skv; ++j)
+        for (int64_t e = 0; e < kn.dv; ++e)
+          out[(n * kn.sq + i) * kn.dv + e] +=
+              p[j] / sum * v[(kh * kn.skv + j) * kn.dv + e];
+    }
+  }
+  return out;
+}
+
+/// The text of function `entry` in printed IR.
+std::string functionText(const std::string &ir, const std::string &entry) {
+  size_t begin = ir.find("func.func @" + entry + "(");
+  if (begin == std::string::npos)
+    return "";
+  size_t end = ir.find("func.func @", begin + 1);
+  return ir.substr(begin, end == std::string::npos ? end : end - begin);
+}
+
+std::string spellingsPath() { return variantPath("attention_spellings.mlir"); }
+
+// Every kernel raises to exactly one kv.attention, with `causal` and the
+// right offset (and no mask tensor) for the masks built in the graph, and
+// nothing of the unfused attention left.
+TEST(AttentionSpelling, EveryKernelRaises) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty()) << dir.failure();
+  std::string raised = dir.path() + "/raised.mlir";
+  std::string err = dir.path() + "/err.log";
+  ASSERT_EQ(runCommand(shellQuote(optPath()) + " " +
+                           shellQuote(spellingsPath()) +
+                           " --pass-pipeline='builtin.module(func.func("
+                           "kv-raise-attention))'",
+                       raised, err),
+            0)
+      << readAll(err);
+  std::string after = readAll(raised);
+  for (const Kernel &kn : spellingKernels()) {
+    SCOPED_TRACE(kn.entry);
+    std::string f = functionText(after, kn.entry);
+    ASSERT_FALSE(f.empty()) << "no function @" << kn.entry << " in\n" << after;
+    EXPECT_EQ(countOf(f, "kv.attention "), 1) << f;
+    for (const char *gone : {"linalg.softmax", "linalg.batch_matmul",
+                             "linalg.matmul", "linalg.contract",
+                             "linalg.generic", "linalg.transpose",
+                             "linalg.broadcast", "math.exp"})
+      EXPECT_EQ(countOf(f, gone), 0) << gone << " left in\n" << f;
+    EXPECT_EQ(countOf(f, " mask("), 0) << f;
+    if (kn.causalOffset) {
+      std::string attrs =
+          *kn.causalOffset
+              ? "{causal, causal_offset = " +
+                    std::to_string(*kn.causalOffset) + " : i64, scale = "
+              : "{causal, scale = ";
+      EXPECT_EQ(countOf(f, attrs), 1) << attrs << " expected in\n" << f;
+    } else {
+      EXPECT_EQ(countOf(f, "causal"), 0) << f;
+    }
+  }
+}
+
+// Fused (raised) and unfused compiles of every kernel agree with each other
+// and with the float64 reference, and the inputs make the result depend on
+// the scale, the causal mask and the head grouping.
+TEST(AttentionSpelling, FusedMatchesUnfusedAndReference) {
+  Artifact fused, unfused;
+  ASSERT_TRUE(fused.compile(spellingsPath(), ""));
+  ASSERT_TRUE(unfused.compile(spellingsPath(), "--raise=false"));
+  for (const Kernel &kn : spellingKernels()) {
+    SCOPED_TRACE(kn.entry);
+    int64_t kvHeads = kn.heads / kn.group;
+    // Same shapes in both artifacts: Q, K, V then the output.
+    std::array<int64_t, 4> counts = {kn.heads * kn.sq * kn.d,
+                                     kvHeads * kn.skv * kn.d,
+                                     kvHeads * kn.skv * kn.dv,
+                                     kn.heads * kn.sq * kn.dv};
+    for (const Artifact *art : {&fused, &unfused}) {
+      int64_t numArgs = -1, stepTokens = -1;
+      ASSERT_EQ(kvfuse_artifact_entry(art->get(), kn.entry, &numArgs,
+                                      &stepTokens),
+                KVFUSE_OK)
+          << kvfuse_last_error();
+      ASSERT_EQ(numArgs, 4);
+      for (int64_t i = 0; i < 4; ++i) {
+        const char *name = nullptr;
+        int64_t count = 0;
+        ASSERT_EQ(kvfuse_artifact_arg(art->get(), kn.entry, i, &name, nullptr,
+                                      nullptr, nullptr, &count, nullptr),
+                  KVFUSE_OK)
+            << kvfuse_last_error();
+        EXPECT_STREQ(name, i == 3 ? "out0" : ("arg" + std::to_string(i)).c_str());
+        EXPECT_EQ(count, counts[i]);
+      }
+    }
+    if (::testing::Test::HasFatalFailure())
+      return;
+
+    int64_t bitsDiffer = 0;
+    for (unsigned seed : {1u, 2u, 3u}) {
+      SCOPED_TRACE("seed " + std::to_string(seed));
+      std::mt19937 rng(seed);
+      std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+      std::array<std::vector<float>, 3> in;
+      for (int64_t i = 0; i < 3; ++i) {
+        in[i].resize(counts[i]);
+        for (float &x : in[i])
+          x = dist(rng);
+      }
+      auto run = [&](const Artifact &art) {
+        std::array<std::vector<float>, 3> copies = in;
+        std::vector<float> out(counts[3],
+                               std::numeric_limits<float>::quiet_NaN());
+        std::vector<kvfuse_binding> bindings;
+        for (int64_t i = 0; i < 3; ++i)
+          bindings.push_back(
+              {i == 0 ? "arg0" : i == 1 ? "arg1" : "arg2", copies[i].data(),
+               static_cast<int64_t>(copies[i].size() * sizeof(float)),
+               nullptr});
+        bindings.push_back({"out0", out.data(),
+                            static_cast<int64_t>(out.size() * sizeof(float)),
+                            nullptr});
+        EXPECT_EQ(kvfuse_run(art.get(), kn.entry, bindings.data(),
+                             static_cast<int64_t>(bindings.size()), nullptr,
+                             0),
+                  KVFUSE_OK)
+            << kvfuse_last_error();
+        for (int64_t i = 0; i < 3; ++i)
+          EXPECT_TRUE(copies[i] == in[i]) << "the entry wrote into arg" << i;
+        return out;
+      };
+      std::vector<float> outFused = run(fused), outUnfused = run(unfused);
+      ASSERT_EQ(countNaN(outFused), 0) << "fused output has unwritten elements";
+      ASSERT_EQ(countNaN(outUnfused), 0)
+          << "unfused output has unwritten elements";
+      Mat q = toDouble(in[0]), k = toDouble(in[1]), v = toDouble(in[2]);
+      Mat ref = kernelReference(kn, q, k, v, KernelFlaw::None);
+      double fusedVsUnfused = relErr(outFused, toDouble(outUnfused));
+      double fusedVsRef = relErr(outFused, ref);
+      double unfusedVsRef = relErr(outUnfused, ref);
+      EXPECT_LE(fusedVsUnfused, kTolerance);
+      EXPECT_LE(fusedVsRef, kTolerance);
+      EXPECT_LE(unfusedVsRef, kTolerance);
+      for (size_t i = 0; i < outFused.size(); ++i)
+        bitsDiffer += std::memcmp(&outFused[i], &outUnfused[i], 4) != 0;
+      std::vector<KernelFlaw> flaws = {KernelFlaw::NoScale};
+      if (kn.causalOffset)
+        flaws.push_back(KernelFlaw::NoCausal);
+      if (kn.group > 1)
+        flaws.push_back(KernelFlaw::InterleavedHeads);
+      for (KernelFlaw flaw : flaws) {
+        double off = relErr(outFused, kernelReference(kn, q, k, v, flaw));
+        EXPECT_GT(off, kFlawDistance)
+            << "reference with flaw " << static_cast<int>(flaw) << " is only "
+            << off << " away";
+      }
+      if (seed == 1)
+        std::printf("[ %s ] rel. error fused vs unfused %.3g, fused vs f64 "
+                    "%.3g, unfused vs f64 %.3g\n",
+                    kn.entry, fusedVsUnfused, fusedVsRef, unfusedVsRef);
+    }
+    // Different code ran: the default artifact is not the unfused one.
+    EXPECT_GT(bitsDiffer, 0) << "fused and unfused outputs are bit-identical";
+  }
+}
+
 TEST(DecoderLayer, LlamaRaisesToKvAttention) { checkRaising(llamaLayer()); }
 TEST(DecoderLayer, LlamaFusedMatchesUnfusedAndReference) {
   checkExecution(llamaLayer());
