@@ -6,6 +6,12 @@
 // external one, 0 otherwise), soft-cap before the masks, GQA by
 // repeat-interleave and fully masked rows giving 0.
 //
+// ONNX Runtime's contrib operator com.microsoft.GroupQueryAttention (version
+// 1) is imported too, for the subset documented in docs/CONFORMANCE.md:
+// present = past rows before each sequence's past length seqlens_k + 1 - S
+// (0 in a first prompt), the S new rows after them, zeros beyond; query row i
+// at position past + i, causal, keys j with p - local_window_size <= j.
+//
 //===----------------------------------------------------------------------===//
 
 #include "frontends/onnx/OnnxImport.h"

@@ -1,9 +1,10 @@
 //===- OnnxImport.h - Import ONNX Attention models into kv IR ---*- C++ -*-===//
 //
-// Reads an ONNX model whose graph is one `Attention` node (opsets 23-25) and
-// builds a `func.func` on tensors around `kv.attention`, following the
-// operator's semantics as the ONNX standard defines them (3D/4D forms, masks,
-// causal offsets, caches, windows). Anything the importer cannot express
+// Reads an ONNX model whose graph is made of `Attention` nodes (opsets 23-25)
+// or ONNX Runtime `com.microsoft.GroupQueryAttention` nodes and builds a
+// `func.func` on tensors around `kv.attention`, following the operators'
+// semantics (3D/4D forms, masks, causal offsets, caches, windows; GQA's
+// seqlens_k and past/present caches). Anything the importer cannot express
 // exactly is an error naming the node and the attribute or input.
 //
 //===----------------------------------------------------------------------===//
