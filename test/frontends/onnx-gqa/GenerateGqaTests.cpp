@@ -46,15 +46,23 @@ uint16_t toHalf(float f) {
   uint32_t sign = (bits >> 16) & 0x8000;
   int32_t exp = int32_t((bits >> 23) & 0xff) - 127 + 15;
   uint32_t mant = bits & 0x7fffff;
-  if (exp <= 0) {
-    // Values here are far from the subnormal range; flush them.
-    return static_cast<uint16_t>(sign);
-  }
   if (exp >= 31)
     return static_cast<uint16_t>(sign | 0x7c00);
-  uint32_t h = (uint32_t(exp) << 10) | (mant >> 13);
-  uint32_t rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest == 0x1000 && (h & 1)))
+  uint32_t h, rest, half;
+  if (exp <= 0) {
+    // Subnormal (outputs near 0 land here): shift the full significand.
+    if (exp < -10)
+      return static_cast<uint16_t>(sign);
+    uint32_t full = mant | 0x800000, shift = uint32_t(14 - exp);
+    h = full >> shift;
+    rest = full & ((1u << shift) - 1);
+    half = 1u << (shift - 1);
+  } else {
+    h = (uint32_t(exp) << 10) | (mant >> 13);
+    rest = mant & 0x1fff;
+    half = 0x1000;
+  }
+  if (rest > half || (rest == half && (h & 1)))
     ++h; // Round to nearest even; a carry into the exponent is correct.
   return static_cast<uint16_t>(sign | h);
 }
@@ -483,6 +491,26 @@ std::vector<Case> cases() {
   c.batch = 1; c.seq = 3; c.heads = 4; c.kvHeads = 2; c.headSize = 8;
   c.packed = true; c.past = 9; c.present = 9; c.seqlensK = {8};
   c.totalSeqLen = 9; c.window = 3; c.softcap = 1.5f; c.amplitude = 2.0;
+  add(c);
+  // Longer caches and real head sizes, past the CPU kernels' tile sizes.
+  c = Case();
+  c.name = "gqa_long_decode_d64";
+  c.batch = 2; c.seq = 1; c.heads = 8; c.kvHeads = 2; c.headSize = 64;
+  c.past = 300; c.present = 300; c.seqlensK = {299, 170};
+  c.totalSeqLen = 300;
+  add(c);
+  c = Case();
+  c.name = "gqa_long_continue_d128_window";
+  c.batch = 1; c.seq = 16; c.heads = 4; c.kvHeads = 1; c.headSize = 128;
+  c.past = 256; c.present = 256; c.seqlensK = {200}; c.totalSeqLen = 201;
+  c.window = 64;
+  add(c);
+  c = Case();
+  c.name = "gqa_long_f16_prefill_padded_d80";
+  c.type = kF16;
+  c.batch = 2; c.seq = 96; c.heads = 6; c.kvHeads = 2; c.headSize = 80;
+  c.seqlensK = {95, 40}; c.totalSeqLen = 96; c.present = 96;
+  c.softcap = 3.0f;
   add(c);
   return all;
 }
