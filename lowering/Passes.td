@@ -79,6 +79,10 @@ def CpuVectorizeAttentionPass
     Option<"splits", "splits", "int64_t", /*default=*/"0",
            "Key splits per tile (split-KV); 0: enough splits for twice the "
            "target's cores when tiles are few and keys many; 1: none">,
+    Option<"transposeKeys", "transpose-keys", "int64_t", /*default=*/"0",
+           "Score kernel: 1 transposes each K block and runs broadcast FMAs, "
+           "0 (default) uses dot products with shuffle reductions, -1 picks "
+           "1 for tiles of at least 16 rows (measured slower so far)">,
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Target description: host, or over host defaults a list like "
            "vector-bits=512,l1=32768,l2=1048576,cores=2">,

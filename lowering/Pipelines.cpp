@@ -53,6 +53,7 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
     tiles.keyBlock = options.keyBlock;
     tiles.parallel = options.threads;
     tiles.splits = options.splits;
+    tiles.transposeKeys = options.transposeKeys;
     tiles.target = options.target;
     pm.addNestedPass<func::FuncOp>(createCpuVectorizeAttentionPass(tiles));
   }

@@ -23,6 +23,11 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Split-KV chunks per attention tile (0: from the "
                      "target; 1: none)"),
       llvm::cl::init(0)};
+  PassOptions::Option<int64_t> transposeKeys{
+      *this, "transpose-keys",
+      llvm::cl::desc("Score kernel: 1 transposed K blocks, 0 dot products "
+                     "(default), -1 by tile size"),
+      llvm::cl::init(0)};
   PassOptions::Option<std::string> target{
       *this, "target",
       llvm::cl::desc("CPU description: host, or vector-bits=..,l1=..,l2=..,"

@@ -34,6 +34,7 @@
 #include "mlir/Dialect/UB/IR/UBOps.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/Dialect/Math/Transforms/Passes.h"
+#include "mlir/Dialect/Vector/Transforms/LoweringPatterns.h"
 #include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -119,6 +120,9 @@ struct CpuToLLVMPass : kv::impl::CpuToLLVMPassBase<CpuToLLVMPass> {
     {
       RewritePatternSet expansions(ctx);
       math::populateExpansionPatterns(expansions, {"tanh"});
+      // 16x16 transposes of K blocks as two-source shuffles.
+      vector::populateVectorTransposeLoweringPatterns(
+          expansions, vector::VectorTransposeLowering::Shuffle16x16);
       if (failed(applyPatternsGreedily(module, std::move(expansions))))
         return signalPassFailure();
     }

@@ -52,6 +52,7 @@ struct TileConfig {
   bool parallel = true;
   bool prefetch = true;
   int64_t splits = 0; // key splits per tile; 0 picks from the target
+  int64_t transposeKeys = 0; // 1: transposed score kernel, 0: dots, -1: auto
 };
 
 /// Where rows of K or V live: a dense [B, H, S, D] memref or a page pool.
@@ -274,6 +275,112 @@ SmallVector<std::pair<int64_t, int64_t>> chunks(int64_t size, int64_t width) {
   for (int64_t at = 0; at < size; at += width)
     out.push_back({at, std::min(width, size - at)});
   return out;
+}
+
+/// Keys per transposed block column group and rows per kernel of the
+/// transposed score kernel.
+constexpr int64_t kTransposeKeys = 16;
+constexpr int64_t kTransposedRows = 6;
+constexpr int64_t kTransposedKeyVectors = 2;
+
+/// S = qs . K^T for wide tiles: the block's K rows are transposed once, 16x16
+/// at a time, into kt[D][block] (amortised over the tile's rows), then
+/// S[m, n:n+16] = sum_d qs[m, d] * kt[d, n:n+16] runs as plain broadcast FMAs
+/// in kTransposedRows x (kTransposedKeyVectors x 16 keys) register blocks:
+/// no horizontal reductions, which dominate the dot-product kernel at small
+/// head dims.
+void emitScoresTransposed(TileEmitter &e, const AttentionParts &a,
+                          const TileConfig &config, Value bIdx, Value kh,
+                          Value jb, Value lastKey, int64_t tileRows,
+                          int64_t headDim, int64_t block, Value qs, Value kt,
+                          Value probs) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  Value c0 = e.index(0);
+  Type keyElement = cast<MemRefType>(a.keys.memref.getType()).getElementType();
+  auto lanes = VectorType::get({kTransposeKeys}, f32);
+
+  // Transpose the block's K rows into kt.
+  forRange(e, c0, e.index(block / kTransposeKeys), [&](Value group) {
+    Value n0 = e.mul(group, e.index(kTransposeKeys));
+    SmallVector<std::pair<Value, SmallVector<Value, 4>>> rows;
+    for (int64_t r = 0; r < kTransposeKeys; ++r) {
+      Value j = e.minS(e.add(jb, e.add(n0, e.index(r))), lastKey);
+      rows.push_back(e.row(a.keys, bIdx, kh, j));
+      if (!config.prefetch)
+        continue;
+      auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
+      e.prefetchRow(vMem, vIdx,
+                    cast<MemRefType>(vMem.getType()).getDimSize(3));
+      Value ahead = e.minS(e.add(j, e.index(block)), lastKey);
+      auto [kMem, kIdx] = e.row(a.keys, bIdx, kh, ahead);
+      e.prefetchRow(kMem, kIdx, headDim);
+    }
+    for (auto [d0, width] : chunks(headDim, kTransposeKeys)) {
+      auto tileType = VectorType::get({kTransposeKeys, width}, f32);
+      Value tile = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(cast<ShapedType>(tileType),
+                                         b.getF32FloatAttr(0.0f)));
+      for (int64_t r = 0; r < kTransposeKeys; ++r) {
+        SmallVector<Value, 5> idx(rows[r].second.begin(),
+                                  rows[r].second.end());
+        idx.push_back(e.index(d0));
+        Value v = e.toF32(vector::LoadOp::create(
+            b, loc, VectorType::get({width}, keyElement), rows[r].first, idx));
+        tile = vector::InsertOp::create(b, loc, v, tile, ArrayRef<int64_t>{r});
+      }
+      Value transposed =
+          vector::TransposeOp::create(b, loc, tile, ArrayRef<int64_t>{1, 0});
+      for (int64_t c = 0; c < width; ++c) {
+        Value col = vector::ExtractOp::create(b, loc, transposed,
+                                              ArrayRef<int64_t>{c});
+        vector::StoreOp::create(b, loc, col, kt,
+                                ValueRange{e.index(d0 + c), n0});
+      }
+    }
+  });
+
+  // Broadcast-FMA kernel over the transposed block.
+  int64_t keysPerKernel = kTransposeKeys * kTransposedKeyVectors;
+  forRange(e, c0, e.index(block / keysPerKernel), [&](Value nb) {
+    Value n0 = e.mul(nb, e.index(keysPerKernel));
+    for (auto [m0, mr] : chunks(tileRows, kTransposedRows)) {
+      int64_t nr = kTransposedKeyVectors;
+      Value zero = arith::ConstantOp::create(
+          b, loc, DenseElementsAttr::get(cast<ShapedType>(lanes),
+                                         b.getF32FloatAttr(0.0f)));
+      SmallVector<Value> init(mr * nr, zero);
+      auto dLoop = scf::ForOp::create(b, loc, c0, e.index(headDim),
+                                      e.index(1), init);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(dLoop.getBody());
+        Value d = dLoop.getInductionVar();
+        SmallVector<Value> keys, next;
+        for (int64_t n = 0; n < nr; ++n)
+          keys.push_back(vector::LoadOp::create(
+              b, loc, lanes, kt,
+              ValueRange{d, e.add(n0, e.index(n * kTransposeKeys))}));
+        for (int64_t k = 0; k < mr; ++k) {
+          Value q = vector::BroadcastOp::create(
+              b, loc, lanes,
+              memref::LoadOp::create(b, loc, qs,
+                                     ValueRange{e.index(m0 + k), d}));
+          for (int64_t n = 0; n < nr; ++n)
+            next.push_back(vector::FMAOp::create(
+                b, loc, q, keys[n], dLoop.getRegionIterArg(k * nr + n)));
+        }
+        scf::YieldOp::create(b, loc, next);
+      }
+      for (int64_t k = 0; k < mr; ++k)
+        for (int64_t n = 0; n < nr; ++n)
+          vector::StoreOp::create(
+              b, loc, dLoop.getResult(k * nr + n), probs,
+              ValueRange{e.index(m0 + k),
+                         e.add(n0, e.index(n * kTransposeKeys))});
+    }
+  });
 }
 
 /// The four horizontal sums of four vector<16xf32> as one vector<4xf32>,
@@ -639,7 +746,14 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
         (headDim * bits(a.keys.memref) + valueDim * bits(a.values.memref)) /
         8);
   }
-  block = llvm::alignTo(block, kKeysPerKernel);
+  // Tiles with many rows can amortise a transpose of each K block and use
+  // the reduction-free score kernel (so far measured slower than the dot
+  // kernel on Zen 4, hence opt-in); small (decode) tiles use dot products.
+  bool transposeKeys = config.transposeKeys > 0 ||
+                       (config.transposeKeys < 0 && tileRows >= 16);
+  block = llvm::alignTo(block, transposeKeys
+                                   ? kTransposeKeys * kTransposedKeyVectors
+                                   : kKeysPerKernel);
   Type f32 = b.getF32Type();
   auto rowType = [&](int64_t n) { return VectorType::get({n}, f32); };
   Type indexType = b.getIndexType();
@@ -725,6 +839,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     Value qs = scratch({tileRows, headDim}, f32);
     Value acc = scratch({tileRows, valueDim}, f32);
     Value probs = scratch({tileRows, block}, f32);
+    Value kt = transposeKeys ? scratch({headDim, block}, f32) : Value();
     Value rowMax = scratch({tileRows}, f32);
     Value rowSum = scratch({tileRows}, f32);
     Value rowScale = scratch({tileRows}, f32);
@@ -824,8 +939,12 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       Value jb = blockLoop.getInductionVar();
       Value jEnd = e.minS(e.add(jb, e.index(block)), hi);
       Value lastKey = e.sub(hi, c1);
-      emitScores(e, parts, config, bIdx, kh, row0, jb, lastKey, tileRows,
-                 rowsPerHead, group, headDim, block, qs, probs);
+      if (transposeKeys)
+        emitScoresTransposed(e, parts, config, bIdx, kh, jb, lastKey,
+                             tileRows, headDim, block, qs, kt, probs);
+      else
+        emitScores(e, parts, config, bIdx, kh, row0, jb, lastKey, tileRows,
+                   rowsPerHead, group, headDim, block, qs, probs);
       emitSoftmaxUpdate(e, parts, bIdx, kh, row0, jb, jEnd, tileRows,
                         rowsPerHead, group, qLen, block, probs, rowLo, rowHi,
                         rowMax, rowSum, rowScale);
@@ -1080,6 +1199,7 @@ struct CpuVectorizeAttentionPass
     config.parallel = parallel;
     config.prefetch = prefetch;
     config.splits = splits;
+    config.transposeKeys = transposeKeys;
     std::string error;
     std::optional<CpuTarget> parsed = CpuTarget::parse(target, error);
     if (!parsed) {

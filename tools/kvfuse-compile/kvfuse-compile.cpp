@@ -68,6 +68,11 @@ static cl::opt<int64_t>
            cl::desc("Split-KV chunks per attention tile (0: from the "
                     "target; 1: none)"),
            cl::init(0));
+static cl::opt<int64_t> transposeKeys(
+    "transpose-keys",
+    cl::desc("Score kernel: 1 transposed K blocks, 0 dot products "
+             "(default), -1 by tile size"),
+    cl::init(0));
 static cl::opt<std::string>
     target("target",
            cl::desc("CPU to tile for: host, or vector-bits=..,l1=..,l2=..,"
@@ -274,6 +279,7 @@ int main(int argc, char **argv) {
   kv::CpuPipelineOptions options;
   options.keyBlock = keyBlock;
   options.splits = splits;
+  options.transposeKeys = transposeKeys;
   options.target = target;
   options.raise = raise;
   options.fuseAppend = fuseAppend;

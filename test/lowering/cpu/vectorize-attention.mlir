@@ -2,6 +2,7 @@
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{parallel=false prefetch=false}))" | FileCheck %s --check-prefix=SEQ
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=SPLIT
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64 splits=1}))" | FileCheck %s --check-prefix=NOSPLIT
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16 transpose-keys=1}))" | FileCheck %s --check-prefix=TRANSPOSED
 
 // GQA group of 4 (8 query heads, 2 KV heads), Sq = 3: a tile holds 2 rows of
 // each of the 4 heads (row-tile 8), so the parallel loop runs over
@@ -39,6 +40,17 @@
 // CHECK:               vector.fma {{.*}} : vector<24xf32>
 // CHECK:           vector.store {{.*}}, %arg3[%[[B]], {{.*}}] : memref<2x8x3x24xf32>, vector<24xf32>
 // CHECK-NOT:     kv.attention
+// With transposed K blocks the scores are broadcast FMAs over a [D, block]
+// scratch filled by 16x16 transposes.
+// TRANSPOSED-LABEL: func @gqa
+// TRANSPOSED:         memref.alloca() : memref<32x32xf32>
+// TRANSPOSED:         vector.transpose {{.*}} [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// TRANSPOSED:         vector.store {{.*}} : memref<32x32xf32>, vector<16xf32>
+// TRANSPOSED:         scf.for {{.*}} = %c0 to %c32 step %c1 iter_args
+// TRANSPOSED:           vector.broadcast {{.*}} : f32 to vector<16xf32>
+// TRANSPOSED:           vector.fma
+// TRANSPOSED-NOT:     vector.shuffle
+// TRANSPOSED:         vector.reduction <maxnumf>
 // SEQ-LABEL:   func @gqa
 // SEQ:           scf.for
 // SEQ:             scf.for
