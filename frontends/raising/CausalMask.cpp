@@ -64,7 +64,7 @@ private:
   bool spend() { return ++steps <= kBudget; }
 
   static constexpr int kMaxDepth = 64;
-  static constexpr int64_t kBudget = int64_t(1) << 25;
+  static constexpr int64_t kBudget = int64_t(1) << 28;
   int64_t steps = 0;
 };
 
@@ -311,12 +311,38 @@ std::optional<Scalar> Evaluator::scalarOp(Operation *op, const Loop *loop,
   }
   return std::nullopt;
 }
+
+/// True when every [Sq, Skv] slice of `mask` is the same: a generic with no
+/// inputs whose body ignores its init and indexes only the last two dims.
+bool isBatchInvariant(Value mask) {
+  auto g = mask.getDefiningOp<linalg::GenericOp>();
+  if (!g || g.getNumDpsInputs() != 0 || g.getNumDpsInits() != 1 ||
+      !g.getIndexingMapsArray()[0].isIdentity())
+    return false;
+  Block &body = g.getRegion().front();
+  if (!body.getArgument(0).use_empty())
+    return false;
+  int64_t rank = g.getNumLoops();
+  bool invariant = true;
+  body.walk([&](linalg::IndexOp index) {
+    if (static_cast<int64_t>(index.getDim()) < rank - 2)
+      invariant = false;
+  });
+  return invariant;
+}
 } // namespace
 
 std::optional<int64_t> mlir::kv::raising::provenCausalOffset(Value mask) {
+  // A broadcast over batch dims repeats one mask: prove that one.
+  while (auto b = mask.getDefiningOp<linalg::BroadcastOp>()) {
+    int64_t rank = b.getInit().getType().getRank();
+    if (llvm::any_of(b.getDimensions(),
+                     [&](int64_t d) { return d >= rank - 2; }))
+      break;
+    mask = b.getInput();
+  }
   auto type = dyn_cast<RankedTensorType>(mask.getType());
-  if (!type || !type.hasStaticShape() || type.getRank() < 2 ||
-      type.getNumElements() > (int64_t(1) << 20))
+  if (!type || !type.hasStaticShape() || type.getRank() < 2)
     return std::nullopt;
   Type element = type.getElementType();
   bool isBool = element.isInteger(1);
@@ -324,8 +350,12 @@ std::optional<int64_t> mlir::kv::raising::provenCausalOffset(Value mask) {
     return std::nullopt;
   ArrayRef<int64_t> shape = type.getShape();
   int64_t rank = type.getRank(), sq = shape[rank - 2], skv = shape[rank - 1];
-  int64_t batches = type.getNumElements() / std::max<int64_t>(sq * skv, 1);
   if (sq == 0 || skv == 0)
+    return std::nullopt;
+  int64_t batches = isBatchInvariant(mask) ? 1 : type.getNumElements() / (sq * skv);
+  // Exhaustive evaluation: bound the compile-time work (about 0.5 s per
+  // million elements); larger masks stay explicit.
+  if (batches * sq * skv > (int64_t(1) << 22))
     return std::nullopt;
 
   // visible[i]: the number of leading keys row i sees; every row must see a
@@ -398,4 +428,18 @@ std::optional<int64_t> mlir::kv::raising::provenCausalOffset(Value mask) {
       return std::nullopt;
   }
   return offset;
+}
+
+std::optional<int64_t> mlir::kv::raising::CausalMaskCache::get(Value mask) {
+  auto it = proven.find(mask);
+  if (it != proven.end())
+    return it->second;
+  std::optional<int64_t> offset = provenCausalOffset(mask);
+  proven[mask] = offset;
+  return offset;
+}
+
+void mlir::kv::raising::CausalMaskCache::notifyOperationErased(Operation *op) {
+  for (Value result : op->getResults())
+    proven.erase(result);
 }

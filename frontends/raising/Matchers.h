@@ -12,6 +12,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/ReshapeOpsUtils.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 
 #include <array>
 #include <numeric>
@@ -82,6 +83,19 @@ View unrepeatHeads(const View &view, int64_t &group);
 /// whose body depends only on linalg.index of the last two dims, optionally
 /// broadcast over the batch dims; each is evaluated over all (i, j).
 std::optional<int64_t> provenCausalOffset(Value mask);
+
+/// provenCausalOffset memoised per mask value (one mask often feeds every
+/// layer, and proving it is linear in its size). Listens to the rewrite so
+/// that a value whose op is erased is forgotten: its storage may be reused
+/// by a new op. Live values keep their meaning (rewrites preserve it).
+class CausalMaskCache : public RewriterBase::Listener {
+public:
+  std::optional<int64_t> get(Value mask);
+  void notifyOperationErased(Operation *op) override;
+
+private:
+  DenseMap<Value, std::optional<int64_t>> proven;
+};
 
 } // namespace mlir::kv::raising
 

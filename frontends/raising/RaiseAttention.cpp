@@ -371,7 +371,9 @@ SmallVector<unsigned> concat(ArrayRef<unsigned> batch, unsigned row,
 /// gives NaN through the softmax (0/0) and 0 through kv.attention.
 struct RaiseAttentionPattern
     : OpInterfaceRewritePattern<linalg::LinalgOp> {
-  using OpInterfaceRewritePattern::OpInterfaceRewritePattern;
+  /// `cache` (optional) memoises causal-mask proofs across applications.
+  RaiseAttentionPattern(MLIRContext *ctx, CausalMaskCache *cache = nullptr)
+      : OpInterfaceRewritePattern(ctx), cache(cache) {}
   LogicalResult matchAndRewrite(linalg::LinalgOp op,
                                 PatternRewriter &rewriter) const override {
     if (op->getNumResults() != 1)
@@ -467,7 +469,8 @@ struct RaiseAttentionPattern
     // attribute (no mask tensor to read).
     std::optional<int64_t> causalOffset;
     if (chain->mask)
-      causalOffset = provenCausalOffset(chain->mask);
+      causalOffset = cache ? cache->get(chain->mask)
+                           : provenCausalOffset(chain->mask);
 
     Location loc = op.getLoc();
     Value q4 = to4D(rewriter, loc, materialize(rewriter, loc, *query));
@@ -500,14 +503,21 @@ struct RaiseAttentionPattern
     rewriter.replaceOp(op, out);
     return success();
   }
+
+private:
+  CausalMaskCache *cache;
 };
 
 struct RaiseAttentionPass
     : kv::impl::RaiseAttentionPassBase<RaiseAttentionPass> {
   void runOnOperation() override {
+    CausalMaskCache cache;
     RewritePatternSet patterns(&getContext());
-    kv::populateRaiseAttentionPatterns(patterns);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    patterns.add<RaiseAttentionPattern>(&getContext(), &cache);
+    GreedyRewriteConfig config;
+    config.setListener(&cache);
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
+                                     config)))
       signalPassFailure();
   }
 };

@@ -802,6 +802,7 @@ const std::vector<Kernel> &spellingKernels() {
       {"causal_constant_broadcast", 2, 1, 3, 5, 4, 6, 0},
       {"causal_bool_select", 2, 1, 3, 5, 4, 6, 2},
       {"causal_i32_arith", 2, 1, 3, 5, 4, 6, 2},
+      {"causal_sliced_bool_constant", 2, 1, 3, 5, 4, 6, 2},
   };
   return kernels;
 }

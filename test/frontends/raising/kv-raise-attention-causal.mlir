@@ -239,6 +239,122 @@ func.func @causal_i32_arith(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: te
 
 // -----
 
+// A lower-triangular i1 buffer (GPT-2's `bias`) sliced to the last 3 of 5
+// positions, bias[2:5, 0:5]: causal_offset = 2.
+// CHECK-LABEL: func @causal_sliced_bool_constant
+// CHECK-NOT: linalg.
+// CHECK: kv.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> outs(%{{.*}} : tensor<1x2x3x6xf32>) {causal, causal_offset = 2 : i64, scale = 5.000000e-01 : f32}
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @causal_sliced_bool_constant(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> tensor<2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %bias = arith.constant dense<[[true, false, false, false, false, false, false, false], [true, true, false, false, false, false, false, false], [true, true, true, false, false, false, false, false], [true, true, true, true, false, false, false, false], [true, true, true, true, true, false, false, false], [true, true, true, true, true, true, false, false], [true, true, true, true, true, true, true, false], [true, true, true, true, true, true, true, true]]> : tensor<8x8xi1>
+  %tri = tensor.extract_slice %bias[2, 0] [3, 5] [1, 1] : tensor<8x8xi1> to tensor<3x5xi1>
+  %mask_e = tensor.empty() : tensor<2x3x5xi1>
+  %mask = linalg.broadcast ins(%tri : tensor<3x5xi1>) outs(%mask_e : tensor<2x3x5xi1>) dimensions = [0]
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %r = arith.mulf %a, %c : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%mask, %t : tensor<2x3x5xi1>, tensor<2x3x5xf32>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%m: i1, %x: f32, %o: f32):
+    %ninf = arith.constant 0xFF800000 : f32
+    %r = arith.select %m, %x, %ninf : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o : tensor<2x3x6xf32>
+}
+
+// -----
+
+// One mask built once and added in two attentions (two layers): both
+// become causal.
+// CHECK-LABEL: func @causal_mask_shared
+// CHECK-NOT: linalg.
+// CHECK: kv.attention {{.*}} {causal, causal_offset = 2 : i64, scale = 5.000000e-01 : f32}
+// CHECK: kv.attention {{.*}} {causal, causal_offset = 2 : i64, scale = 5.000000e-01 : f32}
+// CHECK-NOT: linalg.
+// CHECK: return
+func.func @causal_mask_shared(%q: tensor<2x3x4xf32>, %k: tensor<2x5x4xf32>, %v: tensor<2x5x6xf32>) -> (tensor<2x3x6xf32>, tensor<2x3x6xf32>) {
+  %zero = arith.constant 0.0 : f32
+  %mask_e = tensor.empty() : tensor<2x3x5xf32>
+  %mask = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} outs(%mask_e : tensor<2x3x5xf32>) {
+  ^bb0(%o: f32):
+    %i = linalg.index 1 : index
+    %j = linalg.index 2 : index
+    %c2 = arith.constant 2 : index
+    %lim = arith.addi %i, %c2 : index
+    %ok = arith.cmpi sle, %j, %lim : index
+    %zero_m = arith.constant 0.0 : f32
+    %ninf_m = arith.constant 0xFF800000 : f32
+    %r = arith.select %ok, %zero_m, %ninf_m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %kt_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s_e = tensor.empty() : tensor<2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s = linalg.batch_matmul ins(%q, %kt : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s : tensor<2x3x5xf32>) outs(%t_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %r = arith.mulf %a, %c : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %u_e = tensor.empty() : tensor<2x3x5xf32>
+  %u = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%t, %mask : tensor<2x3x5xf32>, tensor<2x3x5xf32>) outs(%u_e : tensor<2x3x5xf32>) {
+  ^bb0(%x: f32, %m: f32, %o: f32):
+    %r = arith.addf %x, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %p_e = tensor.empty() : tensor<2x3x5xf32>
+  %p = linalg.softmax dimension(2) ins(%u : tensor<2x3x5xf32>) outs(%p_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o = linalg.batch_matmul ins(%p, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %kt2_e = tensor.empty() : tensor<2x4x5xf32>
+  %kt2 = linalg.transpose ins(%k : tensor<2x5x4xf32>) outs(%kt2_e : tensor<2x4x5xf32>) permutation = [0, 2, 1]
+  %s2_e = tensor.empty() : tensor<2x3x5xf32>
+  %s2_z = linalg.fill ins(%zero : f32) outs(%s2_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %s2 = linalg.batch_matmul ins(%q, %kt2 : tensor<2x3x4xf32>, tensor<2x4x5xf32>) outs(%s2_z : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %t2_e = tensor.empty() : tensor<2x3x5xf32>
+  %t2 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%s2 : tensor<2x3x5xf32>) outs(%t2_e : tensor<2x3x5xf32>) {
+  ^bb0(%a: f32, %o2: f32):
+    %c = arith.constant 0.5 : f32
+    %r = arith.mulf %a, %c : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %u2_e = tensor.empty() : tensor<2x3x5xf32>
+  %u2 = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%t2, %mask : tensor<2x3x5xf32>, tensor<2x3x5xf32>) outs(%u2_e : tensor<2x3x5xf32>) {
+  ^bb0(%x: f32, %m: f32, %o2: f32):
+    %r = arith.addf %x, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x3x5xf32>
+  %p2_e = tensor.empty() : tensor<2x3x5xf32>
+  %p2 = linalg.softmax dimension(2) ins(%u2 : tensor<2x3x5xf32>) outs(%p2_e : tensor<2x3x5xf32>) -> tensor<2x3x5xf32>
+  %o2_e = tensor.empty() : tensor<2x3x6xf32>
+  %o2_z = linalg.fill ins(%zero : f32) outs(%o2_e : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  %o2 = linalg.batch_matmul ins(%p2, %v : tensor<2x3x5xf32>, tensor<2x5x6xf32>) outs(%o2_z : tensor<2x3x6xf32>) -> tensor<2x3x6xf32>
+  return %o, %o2 : tensor<2x3x6xf32>, tensor<2x3x6xf32>
+}
+
+// -----
+
 // A band i + 1 <= j <= i + 2 (a window, not causal): explicit mask.
 // CHECK-LABEL: func @mask_banded
 // CHECK: kv.attention %{{.*}}, %{{.*}}, %{{.*}} : tensor<1x2x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> mask(%{{.*}} : tensor<1x2x3x5xf32>) outs(%{{.*}} : tensor<1x2x3x6xf32>) {scale = 5.000000e-01 : f32}
