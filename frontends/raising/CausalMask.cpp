@@ -83,8 +83,7 @@ std::optional<SmallVector<int64_t>> applyMap(AffineMap map,
   return index;
 }
 
-std::optional<Scalar> Evaluator::element(Value tensor,
-                                         ArrayRef<int64_t> index,
+std::optional<Scalar> Evaluator::element(Value tensor, ArrayRef<int64_t> index,
                                          int depth) {
   if (depth > kMaxDepth || !spend())
     return std::nullopt;
@@ -131,8 +130,7 @@ std::optional<Scalar> Evaluator::element(Value tensor,
   if (auto expand = dyn_cast<tensor::ExpandShapeOp>(def)) {
     // Source index of each group: the group's indices linearised.
     SmallVector<int64_t> source;
-    for (const ReassociationIndices &group :
-         expand.getReassociationIndices()) {
+    for (const ReassociationIndices &group : expand.getReassociationIndices()) {
       int64_t flat = 0;
       for (int64_t d : group)
         flat = flat * type.getDimSize(d) + index[d];
@@ -143,7 +141,8 @@ std::optional<Scalar> Evaluator::element(Value tensor,
   if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(def)) {
     ArrayRef<int64_t> srcShape = collapse.getSrcType().getShape();
     SmallVector<int64_t> source(srcShape.size());
-    for (auto [g, group] : llvm::enumerate(collapse.getReassociationIndices())) {
+    for (auto [g, group] :
+         llvm::enumerate(collapse.getReassociationIndices())) {
       int64_t flat = index[g];
       for (int64_t d : llvm::reverse(group)) {
         source[d] = flat % srcShape[d];
@@ -183,16 +182,14 @@ std::optional<Scalar> Evaluator::element(Value tensor,
   return std::nullopt;
 }
 
-std::optional<Scalar> Evaluator::scalar(Value v, const Loop *loop,
-                                        int depth) {
+std::optional<Scalar> Evaluator::scalar(Value v, const Loop *loop, int depth) {
   if (depth > kMaxDepth || !spend())
     return std::nullopt;
   if (auto arg = dyn_cast<BlockArgument>(v)) {
     if (!loop || arg.getOwner() != &loop->op.getRegion().front())
       return std::nullopt;
     OpOperand *operand = loop->op.getMatchingOpOperand(arg);
-    auto index =
-        applyMap(loop->op.getMatchingIndexingMap(operand), loop->iv);
+    auto index = applyMap(loop->op.getMatchingIndexingMap(operand), loop->iv);
     if (!index)
       return std::nullopt;
     return element(operand->get(), *index, depth + 1);
@@ -205,7 +202,9 @@ std::optional<Scalar> Evaluator::scalarOp(Operation *op, const Loop *loop,
   if (!op || op->getNumResults() != 1)
     return std::nullopt;
   Type type = op->getResult(0).getType();
-  auto operand = [&](unsigned k) { return scalar(op->getOperand(k), loop, depth + 1); };
+  auto operand = [&](unsigned k) {
+    return scalar(op->getOperand(k), loop, depth + 1);
+  };
 
   if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
     if (auto i = dyn_cast<IntegerAttr>(cst.getValue()))
@@ -246,16 +245,36 @@ std::optional<Scalar> Evaluator::scalarOp(Operation *op, const Loop *loop,
     bool r = false;
     const APInt &x = a->i, &y = b->i;
     switch (cmp.getPredicate()) {
-    case arith::CmpIPredicate::eq: r = x.eq(y); break;
-    case arith::CmpIPredicate::ne: r = x.ne(y); break;
-    case arith::CmpIPredicate::slt: r = x.slt(y); break;
-    case arith::CmpIPredicate::sle: r = x.sle(y); break;
-    case arith::CmpIPredicate::sgt: r = x.sgt(y); break;
-    case arith::CmpIPredicate::sge: r = x.sge(y); break;
-    case arith::CmpIPredicate::ult: r = x.ult(y); break;
-    case arith::CmpIPredicate::ule: r = x.ule(y); break;
-    case arith::CmpIPredicate::ugt: r = x.ugt(y); break;
-    case arith::CmpIPredicate::uge: r = x.uge(y); break;
+    case arith::CmpIPredicate::eq:
+      r = x.eq(y);
+      break;
+    case arith::CmpIPredicate::ne:
+      r = x.ne(y);
+      break;
+    case arith::CmpIPredicate::slt:
+      r = x.slt(y);
+      break;
+    case arith::CmpIPredicate::sle:
+      r = x.sle(y);
+      break;
+    case arith::CmpIPredicate::sgt:
+      r = x.sgt(y);
+      break;
+    case arith::CmpIPredicate::sge:
+      r = x.sge(y);
+      break;
+    case arith::CmpIPredicate::ult:
+      r = x.ult(y);
+      break;
+    case arith::CmpIPredicate::ule:
+      r = x.ule(y);
+      break;
+    case arith::CmpIPredicate::ugt:
+      r = x.ugt(y);
+      break;
+    case arith::CmpIPredicate::uge:
+      r = x.uge(y);
+      break;
     }
     return makeInt(APInt(1, r ? 1 : 0));
   }
@@ -352,7 +371,8 @@ std::optional<int64_t> mlir::kv::raising::provenCausalOffset(Value mask) {
   int64_t rank = type.getRank(), sq = shape[rank - 2], skv = shape[rank - 1];
   if (sq == 0 || skv == 0)
     return std::nullopt;
-  int64_t batches = isBatchInvariant(mask) ? 1 : type.getNumElements() / (sq * skv);
+  int64_t batches =
+      isBatchInvariant(mask) ? 1 : type.getNumElements() / (sq * skv);
   // Exhaustive evaluation: bound the compile-time work (about 0.5 s per
   // million elements); larger masks stay explicit.
   if (batches * sq * skv > (int64_t(1) << 22))

@@ -142,7 +142,8 @@ bool View::isNatural() const {
 }
 
 SmallVector<int64_t> View::shape() const {
-  ArrayRef<int64_t> baseShape = cast<RankedTensorType>(base.getType()).getShape();
+  ArrayRef<int64_t> baseShape =
+      cast<RankedTensorType>(base.getType()).getShape();
   SmallVector<int64_t> collapsed;
   if (collapse.empty()) {
     collapsed.assign(baseShape.begin(), baseShape.end());
@@ -191,8 +192,7 @@ matchPermutation(Operation *op) {
 /// Rewrites `collapse_shape(transpose(z, t), groups)` as
 /// `transpose(collapse_shape(z, newGroups), newPerm)`, possible when `t`
 /// moves every group as one contiguous block in order.
-bool commuteCollapse(ArrayRef<ReassociationIndices> groups,
-                     ArrayRef<int64_t> t,
+bool commuteCollapse(ArrayRef<ReassociationIndices> groups, ArrayRef<int64_t> t,
                      SmallVector<ReassociationIndices> &newGroups,
                      SmallVector<int64_t> &newPerm) {
   SmallVector<int64_t> starts;
@@ -204,7 +204,8 @@ bool commuteCollapse(ArrayRef<ReassociationIndices> groups,
   }
   SmallVector<int64_t> order(groups.size());
   std::iota(order.begin(), order.end(), 0);
-  llvm::sort(order, [&](int64_t a, int64_t b) { return starts[a] < starts[b]; });
+  llvm::sort(order,
+             [&](int64_t a, int64_t b) { return starts[a] < starts[b]; });
   newGroups.clear();
   newPerm.assign(groups.size(), 0);
   for (auto [rank, g] : llvm::enumerate(order)) {
@@ -271,8 +272,7 @@ namespace {
 /// or a generic copy whose input map is the identity without `dim`).
 Value matchBroadcastAlong(Value v, int64_t dim) {
   if (auto b = v.getDefiningOp<linalg::BroadcastOp>())
-    return b.getDimensions() == ArrayRef<int64_t>{dim} ? b.getInput()
-                                                       : Value();
+    return b.getDimensions() == ArrayRef<int64_t>{dim} ? b.getInput() : Value();
   auto g = v.getDefiningOp<linalg::GenericOp>();
   if (!g || g.getNumDpsInputs() != 1 || g.getNumDpsInits() != 1 ||
       g.getNumResults() != 1 || g.getNumParallelLoops() != g.getNumLoops())

@@ -31,9 +31,13 @@ def RaiseAttentionPass
       elementwise linalg.generic), then an optional soft-cap
       `c * tanh(s / c)` (one generic);
     - an optional mask: a float tensor added elementwise, or an i1 tensor
-      in `select(mask, s, -inf)`. A mask computed from constants (a dense
-      constant, or linalg.index compared in a generic, possibly broadcast,
-      reshaped or sliced) is evaluated exactly over its whole shape; when
+      in `select(mask, s, -inf)`, indexed like the scores or broadcast by
+      the generic's map the way kv.attention broadcasts masks (aligned to
+      the trailing dims, size-1 dims read at 0: `(d0, d1, d2, d3) ->
+      (0, 0, d2, d3)` on `[1, 1, Sq, Skv]`). A mask computed from
+      constants (a dense constant, or linalg.index compared in a generic,
+      possibly broadcast, reshaped or sliced) is evaluated exactly over its
+      whole shape (up to 4M elements per batch-invariant slice); when
       every row keeps exactly the keys `j <= i + c` for one constant `c` in
       every batch entry (float: 0 kept, -inf dropped), it becomes
       `causal` with `causal_offset = c` instead of a mask tensor;
@@ -53,13 +57,15 @@ def RaiseAttentionPass
     over other dims (e.g. P^T V), non-zero accumulators, bodies other than
     a plain multiply-add, copies that also compute, layouts that would need
     a new transpose, 4-D transposes that mix B and H before a collapse,
-    mismatched repeats, and `exp(x) / sum(exp(x))` without the max
-    subtraction (equal over the reals, but it overflows where kv.attention
-    does not). Known difference: a row whose scores are all `-inf` gives
+    mismatched repeats, masks indexed otherwise (transposed, or skipping
+    the query dim), and `exp(x) / sum(exp(x))` without the max subtraction
+    (equal over the reals, but it overflows where kv.attention does not).
+    Known difference: a row whose scores are all `-inf` gives
     NaN in the original and 0 in kv.attention (this includes rows a
     negative causal offset hides entirely). The scale is rounded to f32
-    (`s / c` becomes `scale = 1/c`). Masks that are function arguments stay
-    explicit tensors.
+    (`s / c` becomes `scale = 1/c`). A mask proven causal hides keys even
+    where the score is +inf or NaN (the added -inf would give NaN). Masks
+    that are function arguments stay explicit tensors.
   }];
   let dependentDialects = ["::mlir::kv::KvDialect",
                            "::mlir::tensor::TensorDialect"];

@@ -83,10 +83,63 @@ bool matchScale(Value v, Value &input, double &scale) {
   return true;
 }
 
-/// `a + b` elementwise: sets both operands.
-bool matchAdd(Value v, Value &lhs, Value &rhs) {
+/// True when an operand indexed by `map` in a generic over identity-indexed
+/// scores broadcasts the way kv.attention broadcasts its mask: aligned to
+/// the trailing dims, each result the matching loop dim, or 0 over a size-1
+/// dim (`(d0, d1, d2, d3) -> (0, 0, d2, d3)` on a [1, 1, Sq, Skv] mask).
+bool isTrailingBroadcast(AffineMap map, Value operand) {
+  auto type = cast<RankedTensorType>(operand.getType());
+  unsigned n = map.getNumDims(), r = map.getNumResults();
+  if (r == 0 || r > n || type.getRank() != r)
+    return false;
+  for (unsigned k = 0; k < r; ++k) {
+    AffineExpr e = map.getResult(k);
+    if (auto d = dyn_cast<AffineDimExpr>(e)) {
+      if (d.getPosition() != n - r + k)
+        return false;
+    } else if (auto c = dyn_cast<AffineConstantExpr>(e)) {
+      if (c.getValue() != 0 || type.getDimSize(k) != 1)
+        return false;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+/// A two-input elementwise generic (all parallel, identity init) whose body
+/// yields one op of its block arguments / constants; input `i` is
+/// identity-indexed when `full[i]`, or else broadcast like a mask. Returns
+/// the op.
+Operation *matchMaskElementwise(linalg::GenericOp g,
+                                std::array<bool, 2> &full) {
+  if (!g || g.getNumDpsInputs() != 2 || g.getNumDpsInits() != 1 ||
+      g.getNumParallelLoops() != g.getNumLoops())
+    return nullptr;
+  SmallVector<AffineMap> maps = g.getIndexingMapsArray();
+  if (!maps[2].isIdentity())
+    return nullptr;
+  for (unsigned i = 0; i < 2; ++i) {
+    full[i] = maps[i].isIdentity();
+    if (!full[i] && !isTrailingBroadcast(maps[i], g.getDpsInputs()[i]))
+      return nullptr;
+  }
+  Block &body = g.getRegion().front();
+  if (body.getOperations().size() != 2)
+    return nullptr;
+  auto yield = cast<linalg::YieldOp>(body.getTerminator());
+  Operation *op = yield.getOperand(0).getDefiningOp();
+  if (!op || op->getBlock() != &body)
+    return nullptr;
+  return op;
+}
+
+/// `a + b` elementwise: sets both operands and whether each is
+/// identity-indexed (the other may be a broadcast mask).
+bool matchAdd(Value v, Value &lhs, Value &rhs, std::array<bool, 2> &full,
+              std::array<AffineMap, 2> &maps) {
   auto g = v.getDefiningOp<linalg::GenericOp>();
-  Operation *op = matchElementwise(g, 2);
+  Operation *op = matchMaskElementwise(g, full);
   if (!op || !isa<arith::AddFOp>(op))
     return false;
   Block &body = g.getRegion().front();
@@ -96,13 +149,17 @@ bool matchAdd(Value v, Value &lhs, Value &rhs) {
     return false;
   lhs = g.getDpsInputs()[0];
   rhs = g.getDpsInputs()[1];
+  maps = {g.getIndexingMapsArray()[0], g.getIndexingMapsArray()[1]};
   return true;
 }
 
-/// `mask ? x : -inf` elementwise with an i1 mask: sets both operands.
-bool matchBoolMask(Value v, Value &scores, Value &mask) {
+/// `mask ? x : -inf` elementwise with an i1 mask (which may broadcast):
+/// sets both operands and the mask's map.
+bool matchBoolMask(Value v, Value &scores, Value &mask, AffineMap &maskMap) {
   auto g = v.getDefiningOp<linalg::GenericOp>();
-  auto select = dyn_cast_or_null<arith::SelectOp>(matchElementwise(g, 2));
+  std::array<bool, 2> full;
+  auto select =
+      dyn_cast_or_null<arith::SelectOp>(matchMaskElementwise(g, full));
   if (!select)
     return false;
   APFloat c(0.0f);
@@ -114,9 +171,10 @@ bool matchBoolMask(Value v, Value &scores, Value &mask) {
   Block &body = g.getRegion().front();
   if (!cond || !taken || cond.getOwner() != &body ||
       taken.getOwner() != &body || cond.getArgNumber() >= 2 ||
-      taken.getArgNumber() >= 2 || cond == taken)
+      taken.getArgNumber() >= 2 || cond == taken || !full[taken.getArgNumber()])
     return false;
   mask = g.getDpsInputs()[cond.getArgNumber()];
+  maskMap = g.getIndexingMapsArray()[cond.getArgNumber()];
   scores = g.getDpsInputs()[taken.getArgNumber()];
   return true;
 }
@@ -149,8 +207,8 @@ bool matchSoftcap(Value v, Value &input, double &cap) {
   if (!div || div.getLhs() != body.getArgument(0) ||
       !matchPattern(outer, m_ConstantFloat(&outerCap)) ||
       !matchPattern(div.getRhs(), m_ConstantFloat(&innerCap)) ||
-      outerCap.compare(innerCap) != APFloat::cmpEqual ||
-      !outerCap.isNormal() || outerCap.isNegative())
+      outerCap.compare(innerCap) != APFloat::cmpEqual || !outerCap.isNormal() ||
+      outerCap.isNegative())
     return false;
   // The formula and at most two constants.
   if (body.getOperations().size() > 6)
@@ -167,6 +225,8 @@ struct ScoreChain {
   double scale = 1.0;
   std::optional<double> softcap;
   Value mask;
+  /// How the scores' loops index the mask (identity, or a broadcast).
+  AffineMap maskMap;
 };
 
 /// `[softcap](scale * S)` with `S` a contraction: sets the chain's
@@ -195,18 +255,24 @@ std::optional<ScoreChain> matchLogits(Value logits) {
   if (matchScores(logits, chain))
     return chain;
   Value lhs, rhs, scores, boolMask;
-  if (matchAdd(logits, lhs, rhs)) {
-    if (matchScores(lhs, chain)) {
+  std::array<bool, 2> full;
+  std::array<AffineMap, 2> maps;
+  AffineMap boolMap;
+  if (matchAdd(logits, lhs, rhs, full, maps)) {
+    if (full[0] && matchScores(lhs, chain)) {
       chain.mask = rhs;
+      chain.maskMap = maps[1];
       return chain;
     }
-    if (matchScores(rhs, chain)) {
+    if (full[1] && matchScores(rhs, chain)) {
       chain.mask = lhs;
+      chain.maskMap = maps[0];
       return chain;
     }
-  } else if (matchBoolMask(logits, scores, boolMask) &&
+  } else if (matchBoolMask(logits, scores, boolMask, boolMap) &&
              matchScores(scores, chain)) {
     chain.mask = boolMask;
+    chain.maskMap = boolMap;
     return chain;
   }
   return std::nullopt;
@@ -218,8 +284,7 @@ std::optional<ScoreChain> matchLogits(Value logits) {
 /// nullptr otherwise.
 Operation *matchRowGeneric(linalg::GenericOp g, ArrayRef<bool> inputIsFull,
                            bool reduces) {
-  if (!g ||
-      g.getNumDpsInputs() != static_cast<int64_t>(inputIsFull.size()) ||
+  if (!g || g.getNumDpsInputs() != static_cast<int64_t>(inputIsFull.size()) ||
       g.getNumDpsInits() != 1 || g.getNumLoops() < 2)
     return nullptr;
   unsigned n = g.getNumLoops();
@@ -343,7 +408,7 @@ SmallVector<ReassociationIndices> leadingUnitDims(int64_t rank) {
   return groups;
 }
 
-/// `v` as a 4-D [B, H, S, D] tensor (rank 2 and 3 get unit leading dims).
+/// `v` as a 4-D [B, H, S, D] tensor (lower ranks get unit leading dims).
 Value to4D(OpBuilder &b, Location loc, Value v) {
   auto type = cast<RankedTensorType>(v.getType());
   if (type.getRank() == 4)
@@ -369,8 +434,7 @@ SmallVector<unsigned> concat(ArrayRef<unsigned> batch, unsigned row,
 /// [batch..., S, D] order (up to two batch dims: [H] or [B, H]; none for a
 /// single head). One difference is accepted: a row whose scores are all -inf
 /// gives NaN through the softmax (0/0) and 0 through kv.attention.
-struct RaiseAttentionPattern
-    : OpInterfaceRewritePattern<linalg::LinalgOp> {
+struct RaiseAttentionPattern : OpInterfaceRewritePattern<linalg::LinalgOp> {
   /// `cache` (optional) memoises causal-mask proofs across applications.
   RaiseAttentionPattern(MLIRContext *ctx, CausalMaskCache *cache = nullptr)
       : OpInterfaceRewritePattern(ctx), cache(cache) {}
@@ -413,10 +477,10 @@ struct RaiseAttentionPattern
     else
       return rewriter.notifyMatchFailure(op, "scores not [batch, Sq, Skv]");
     unsigned qIdx = 1 - kIdx;
-    auto qPerm = permutationTo(qk.inputMaps[qIdx],
-                               concat(batch, iLoop, qk.reduction));
-    auto kPerm = permutationTo(qk.inputMaps[kIdx],
-                               concat(batch, jLoop, qk.reduction));
+    auto qPerm =
+        permutationTo(qk.inputMaps[qIdx], concat(batch, iLoop, qk.reduction));
+    auto kPerm =
+        permutationTo(qk.inputMaps[kIdx], concat(batch, jLoop, qk.reduction));
 
     // P V: P's dims [batch..., i, j] are PV's batch dims, its free dim and
     // its reduction, in that order; V is [batch..., j, e] and the output
@@ -466,11 +530,17 @@ struct RaiseAttentionPattern
       return rewriter.notifyMatchFailure(op, "shapes do not line up");
 
     // A mask built in the graph that is exactly causal becomes the
-    // attribute (no mask tensor to read).
+    // attribute (no mask tensor to read). Its last two dims must be the
+    // query and key dims themselves, not broadcast.
     std::optional<int64_t> causalOffset;
-    if (chain->mask)
-      causalOffset = cache ? cache->get(chain->mask)
-                           : provenCausalOffset(chain->mask);
+    unsigned maskRank = chain->mask ? chain->maskMap.getNumResults() : 0;
+    if (maskRank >= 2 &&
+        chain->maskMap.getResult(maskRank - 2) ==
+            rewriter.getAffineDimExpr(rank - 2) &&
+        chain->maskMap.getResult(maskRank - 1) ==
+            rewriter.getAffineDimExpr(rank - 1))
+      causalOffset =
+          cache ? cache->get(chain->mask) : provenCausalOffset(chain->mask);
 
     Location loc = op.getLoc();
     Value q4 = to4D(rewriter, loc, materialize(rewriter, loc, *query));
@@ -480,10 +550,10 @@ struct RaiseAttentionPattern
                       ? to4D(rewriter, loc, chain->mask)
                       : Value();
     auto q4Type = cast<RankedTensorType>(q4.getType());
-    auto outType = RankedTensorType::get(
-        {q4Type.getDimSize(0), q4Type.getDimSize(1), q4Type.getDimSize(2),
-         vs.back()},
-        rewriter.getF32Type());
+    auto outType =
+        RankedTensorType::get({q4Type.getDimSize(0), q4Type.getDimSize(1),
+                               q4Type.getDimSize(2), vs.back()},
+                              rewriter.getF32Type());
     Value init = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
                                          rewriter.getF32Type());
     auto attention = kv::AttentionOp::create(
@@ -493,8 +563,7 @@ struct RaiseAttentionPattern
             ? rewriter.getF32FloatAttr(static_cast<float>(*chain->softcap))
             : FloatAttr(),
         /*causal=*/causalOffset.has_value(), /*window_left=*/-1,
-        /*window_right=*/-1,
-        static_cast<uint64_t>(causalOffset.value_or(0)));
+        /*window_right=*/-1, static_cast<uint64_t>(causalOffset.value_or(0)));
     Value out = attention->getResult(0);
     if (rank < 4)
       out = tensor::CollapseShapeOp::create(rewriter, loc,
@@ -516,8 +585,8 @@ struct RaiseAttentionPass
     patterns.add<RaiseAttentionPattern>(&getContext(), &cache);
     GreedyRewriteConfig config;
     config.setListener(&cache);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns),
-                                     config)))
+    if (failed(
+            applyPatternsGreedily(getOperation(), std::move(patterns), config)))
       signalPassFailure();
   }
 };

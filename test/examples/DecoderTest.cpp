@@ -533,7 +533,7 @@ Layer gpt2BatchMatmulMapsLayer() {
   l.unfusedCounts = {{"linalg.softmax", 1},
                      {"linalg.batch_matmul", 1},
                      {"linalg.transpose", 4}}; // heads split / merged only
-  l.fusedGenerics = 3; // the scale, the mask add, P V
+  l.fusedGenerics = 3;                         // the scale, the mask add, P V
   return l;
 }
 
@@ -543,11 +543,10 @@ Layer gpt2BatchMatmulMapsLayer() {
 Layer gpt2Exporter4dLayer() {
   Layer l = gpt2Layer();
   l.path = variantPath("gpt2_exporter_4d.mlir");
-  l.inputs.erase(std::remove_if(l.inputs.begin(), l.inputs.end(),
-                                [](const InputSpec &in) {
-                                  return in.name == "mask";
-                                }),
-                 l.inputs.end());
+  l.inputs.erase(
+      std::remove_if(l.inputs.begin(), l.inputs.end(),
+                     [](const InputSpec &in) { return in.name == "mask"; }),
+      l.inputs.end());
   l.unfusedCounts = {{"linalg.softmax", 1},
                      {"linalg.batch_matmul", 2},
                      {"linalg.index", 2},
@@ -688,9 +687,9 @@ void checkRaising(const Layer &l) {
     // No mask operand; `causal` with the offset (0 is the default and is
     // not printed).
     std::string offset =
-        *l.causalOffset ? ", causal_offset = " +
-                              std::to_string(*l.causalOffset) + " : i64"
-                        : "";
+        *l.causalOffset
+            ? ", causal_offset = " + std::to_string(*l.causalOffset) + " : i64"
+            : "";
     expected = operands + " outs\\(%[^ ]+ : [^)]+\\) \\{causal" + offset +
                ", scale = ";
     EXPECT_EQ(countOf(after, " mask("), 0) << after;
@@ -748,9 +747,8 @@ void checkExecution(const Layer &l) {
                 "f64 %.3g, unfused vs f64 %.3g, fused update (y - x) vs f64 "
                 "%.3g; %lld of %zu elements differ in bits\n",
                 std::filesystem::path(l.path).filename().c_str(), seed,
-                fusedVsUnfused, fusedVsRef, unfusedVsRef,
-                updateVsRef, static_cast<long long>(bitsDiffer),
-                outFused.size());
+                fusedVsUnfused, fusedVsRef, unfusedVsRef, updateVsRef,
+                static_cast<long long>(bitsDiffer), outFused.size());
     EXPECT_LE(fusedVsUnfused, kTolerance);
     EXPECT_LE(fusedVsRef, kTolerance);
     EXPECT_LE(unfusedVsRef, kTolerance);
@@ -803,6 +801,7 @@ const std::vector<Kernel> &spellingKernels() {
       {"causal_bool_select", 2, 1, 3, 5, 4, 6, 2},
       {"causal_i32_arith", 2, 1, 3, 5, 4, 6, 2},
       {"causal_sliced_bool_constant", 2, 1, 3, 5, 4, 6, 2},
+      {"causal_broadcast_map", 2, 1, 3, 5, 4, 6, 2},
   };
   return kernels;
 }
@@ -810,8 +809,8 @@ const std::vector<Kernel> &spellingKernels() {
 /// What a kernel reference gets deliberately wrong.
 enum class KernelFlaw { None, NoScale, NoCausal, InterleavedHeads };
 
-Mat kernelReference(const Kernel &kn, const Mat &q, const Mat &k,
-                    const Mat &v, KernelFlaw flaw) {
+Mat kernelReference(const Kernel &kn, const Mat &q, const Mat &k, const Mat &v,
+                    KernelFlaw flaw) {
   int64_t kvHeads = kn.heads / kn.group;
   double scale = flaw == KernelFlaw::NoScale ? 1.0 : 0.5;
   Mat out(kn.heads * kn.sq * kn.dv, 0.0);
@@ -824,7 +823,8 @@ Mat kernelReference(const Kernel &kn, const Mat &q, const Mat &k,
       for (int64_t j = 0; j < kn.skv; ++j) {
         double dot = 0.0;
         for (int64_t e = 0; e < kn.d; ++e)
-          dot += q[(n * kn.sq + i) * kn.d + e] * k[(kh * kn.skv + j) * kn.d + e];
+          dot +=
+              q[(n * kn.sq + i) * kn.d + e] * k[(kh * kn.skv + j) * kn.d + e];
         bool hidden = kn.causalOffset && flaw != KernelFlaw::NoCausal &&
                       j > i + *kn.causalOffset;
         p[j] = hidden ? -std::numeric_limits<double>::infinity() : dot * scale;
@@ -876,17 +876,17 @@ TEST(AttentionSpelling, EveryKernelRaises) {
     std::string f = functionText(after, kn.entry);
     ASSERT_FALSE(f.empty()) << "no function @" << kn.entry << " in\n" << after;
     EXPECT_EQ(countOf(f, "kv.attention "), 1) << f;
-    for (const char *gone : {"linalg.softmax", "linalg.batch_matmul",
-                             "linalg.matmul", "linalg.contract",
-                             "linalg.generic", "linalg.transpose",
-                             "linalg.broadcast", "math.exp"})
+    for (const char *gone :
+         {"linalg.softmax", "linalg.batch_matmul", "linalg.matmul",
+          "linalg.contract", "linalg.generic", "linalg.transpose",
+          "linalg.broadcast", "math.exp"})
       EXPECT_EQ(countOf(f, gone), 0) << gone << " left in\n" << f;
     EXPECT_EQ(countOf(f, " mask("), 0) << f;
     if (kn.causalOffset) {
       std::string attrs =
           *kn.causalOffset
-              ? "{causal, causal_offset = " +
-                    std::to_string(*kn.causalOffset) + " : i64, scale = "
+              ? "{causal, causal_offset = " + std::to_string(*kn.causalOffset) +
+                    " : i64, scale = "
               : "{causal, scale = ";
       EXPECT_EQ(countOf(f, attrs), 1) << attrs << " expected in\n" << f;
     } else {
@@ -906,15 +906,14 @@ TEST(AttentionSpelling, FusedMatchesUnfusedAndReference) {
     SCOPED_TRACE(kn.entry);
     int64_t kvHeads = kn.heads / kn.group;
     // Same shapes in both artifacts: Q, K, V then the output.
-    std::array<int64_t, 4> counts = {kn.heads * kn.sq * kn.d,
-                                     kvHeads * kn.skv * kn.d,
-                                     kvHeads * kn.skv * kn.dv,
-                                     kn.heads * kn.sq * kn.dv};
+    std::array<int64_t, 4> counts = {
+        kn.heads * kn.sq * kn.d, kvHeads * kn.skv * kn.d,
+        kvHeads * kn.skv * kn.dv, kn.heads * kn.sq * kn.dv};
     for (const Artifact *art : {&fused, &unfused}) {
       int64_t numArgs = -1, stepTokens = -1;
-      ASSERT_EQ(kvfuse_artifact_entry(art->get(), kn.entry, &numArgs,
-                                      &stepTokens),
-                KVFUSE_OK)
+      ASSERT_EQ(
+          kvfuse_artifact_entry(art->get(), kn.entry, &numArgs, &stepTokens),
+          KVFUSE_OK)
           << kvfuse_last_error();
       ASSERT_EQ(numArgs, 4);
       for (int64_t i = 0; i < 4; ++i) {
@@ -924,7 +923,8 @@ TEST(AttentionSpelling, FusedMatchesUnfusedAndReference) {
                                       nullptr, nullptr, &count, nullptr),
                   KVFUSE_OK)
             << kvfuse_last_error();
-        EXPECT_STREQ(name, i == 3 ? "out0" : ("arg" + std::to_string(i)).c_str());
+        EXPECT_STREQ(name,
+                     i == 3 ? "out0" : ("arg" + std::to_string(i)).c_str());
         EXPECT_EQ(count, counts[i]);
       }
     }
@@ -949,15 +949,17 @@ TEST(AttentionSpelling, FusedMatchesUnfusedAndReference) {
         std::vector<kvfuse_binding> bindings;
         for (int64_t i = 0; i < 3; ++i)
           bindings.push_back(
-              {i == 0 ? "arg0" : i == 1 ? "arg1" : "arg2", copies[i].data(),
+              {i == 0   ? "arg0"
+               : i == 1 ? "arg1"
+                        : "arg2",
+               copies[i].data(),
                static_cast<int64_t>(copies[i].size() * sizeof(float)),
                nullptr});
         bindings.push_back({"out0", out.data(),
                             static_cast<int64_t>(out.size() * sizeof(float)),
                             nullptr});
         EXPECT_EQ(kvfuse_run(art.get(), kn.entry, bindings.data(),
-                             static_cast<int64_t>(bindings.size()), nullptr,
-                             0),
+                             static_cast<int64_t>(bindings.size()), nullptr, 0),
                   KVFUSE_OK)
             << kvfuse_last_error();
         for (int64_t i = 0; i < 3; ++i)
