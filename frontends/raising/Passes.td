@@ -42,8 +42,9 @@ def RaiseAttentionPass
       every batch entry (float: 0 kept, -inf dropped), it becomes
       `causal` with `causal_offset = c` instead of a mask tensor;
     - softmax as `linalg.softmax` over the last (key) axis, or spelled out
-      as max-reduce, `exp(x - max)` (fused or as sub then exp), sum-reduce,
-      divide over the last axis;
+      over the last axis as max-reduce (from -inf or, as TOSA lowers it,
+      the lowest finite float), `exp(x - max)` (fused or as sub then exp),
+      sum-reduce, then divide by the sum or multiply by its reciprocal;
     - `P V` contracting P's key axis with V `[batch..., Skv, Dv]` into an
       output in `[batch..., Sq, Dv]` order;
     - grouped-query K/V as `collapse_shape(broadcast(x))` repeating the

@@ -332,20 +332,45 @@ Value matchRowReduce(Value v, llvm::function_ref<bool(APFloat)> initOk) {
   return g.getDpsInputs()[0];
 }
 
+/// `1 / x` elementwise: returns x.
+Value matchReciprocal(Value v) {
+  auto g = v.getDefiningOp<linalg::GenericOp>();
+  auto div = dyn_cast_or_null<arith::DivFOp>(matchElementwise(g, 1));
+  APFloat one(0.0f);
+  if (!div || !isArg(div.getRhs(), g, 0) ||
+      !matchPattern(div.getLhs(), m_ConstantFloat(&one)) ||
+      one.compare(APFloat(one.getSemantics(), 1)) != APFloat::cmpEqual)
+    return nullptr;
+  return g.getDpsInputs()[0];
+}
+
 /// Softmax over the last axis spelled out: `e = exp(x - max(x))`,
-/// `e / sum(e)`. The max subtraction is required: without it the original
+/// `e / sum(e)` or `e * (1 / sum(e))` (equal up to rounding: the sum is at
+/// least 1). The max subtraction is required: without it the original
 /// overflows to inf/NaN where kv.attention does not, so it is left alone.
-/// Returns x.
+/// The max may start from -inf or from the lowest finite float (as TOSA
+/// lowers it): the two differ only for a row of -inf / NaN, where both give
+/// NaN. Returns x.
 Value matchDecomposedSoftmax(Value v) {
   auto div = v.getDefiningOp<linalg::GenericOp>();
   Operation *divOp = matchRowGeneric(div, {true, false}, false);
-  if (!divOp || !isa<arith::DivFOp>(divOp) ||
-      !isArg(divOp->getOperand(0), div, 0) ||
-      !isArg(divOp->getOperand(1), div, 1))
+  if (!divOp || divOp->getNumOperands() != 2)
     return nullptr;
-  Value exps = div.getDpsInputs()[0];
+  Value exps = div.getDpsInputs()[0], sums;
+  if (isa<arith::DivFOp>(divOp) && isArg(divOp->getOperand(0), div, 0) &&
+      isArg(divOp->getOperand(1), div, 1)) {
+    sums = div.getDpsInputs()[1];
+  } else if (isa<arith::MulFOp>(divOp) &&
+             ((isArg(divOp->getOperand(0), div, 0) &&
+               isArg(divOp->getOperand(1), div, 1)) ||
+              (isArg(divOp->getOperand(0), div, 1) &&
+               isArg(divOp->getOperand(1), div, 0)))) {
+    sums = matchReciprocal(div.getDpsInputs()[1]);
+  }
+  if (!sums)
+    return nullptr;
   Value summed = matchRowReduce<arith::AddFOp>(
-      div.getDpsInputs()[1], [](APFloat c) { return c.isPosZero(); });
+      sums, [](APFloat c) { return c.isPosZero(); });
   if (summed != exps)
     return nullptr;
   // exp(x - m) in one generic, or a subtraction followed by exp.
@@ -375,8 +400,11 @@ Value matchDecomposedSoftmax(Value v) {
   }
   Value x = subGen.getDpsInputs()[0];
   Value maxed = matchRowReduce<arith::MaximumFOp, arith::MaxNumFOp>(
-      subGen.getDpsInputs()[1],
-      [](APFloat c) { return c.isInfinity() && c.isNegative(); });
+      subGen.getDpsInputs()[1], [](APFloat c) {
+        return c.isNegative() &&
+               (c.isInfinity() || c.bitwiseIsEqual(APFloat::getLargest(
+                                      c.getSemantics(), /*Negative=*/true)));
+      });
   if (maxed != x)
     return nullptr;
   return x;

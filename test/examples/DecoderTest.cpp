@@ -791,6 +791,7 @@ const std::vector<Kernel> &spellingKernels() {
       {"generic_4d", 4, 1, 3, 5, 4, 6, std::nullopt},
       {"generic_4d_key_map_transpose", 4, 1, 3, 5, 4, 6, std::nullopt},
       {"generic_4d_decomposed_softmax", 4, 1, 3, 5, 4, 6, std::nullopt},
+      {"generic_4d_tosa_softmax", 4, 1, 3, 5, 4, 6, std::nullopt},
       {"transpose_4d_collapse", 2, 1, 3, 5, 4, 6, std::nullopt},
       {"collapse_batch_and_heads", 4, 1, 3, 5, 4, 6, std::nullopt},
       {"matmul_single_head", 1, 1, 3, 5, 4, 6, std::nullopt},

@@ -790,3 +790,220 @@ func.func @generic_4d_gqa_tiled_key(%q: tensor<1x4x3x4xf32>, %k: tensor<1x2x5x4x
   return %o : tensor<1x4x3x6xf32>
 }
 
+// -----
+
+// Softmax as TOSA lowers it: the max starts from the lowest finite float
+// and the division is a multiply by the reciprocal of the sum.
+// CHECK-LABEL: func @generic_4d_tosa_softmax(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<2x2x3x4xf32>, %[[K:[a-z0-9]+]]: tensor<2x2x5x4xf32>, %[[V:[a-z0-9]+]]: tensor<2x2x5x6xf32>
+// CHECK-NOT: linalg.
+// CHECK: %[[A:.*]] = kv.attention %[[Q]], %[[K]], %[[V]] : tensor<2x2x3x4xf32>, tensor<2x2x5x4xf32>, tensor<2x2x5x6xf32> outs(%{{.*}} : tensor<2x2x3x6xf32>) {scale = 5.000000e-01 : f32}
+// CHECK-NOT: linalg.
+// CHECK-NOT: math.exp
+// CHECK: return %[[A]]
+func.func @generic_4d_tosa_softmax(%q: tensor<2x2x3x4xf32>, %k: tensor<2x2x5x4xf32>, %v: tensor<2x2x5x6xf32>) -> tensor<2x2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x2x3x5xf32>) -> tensor<2x2x3x5xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<2x2x3x4xf32>, tensor<2x2x5x4xf32>) outs(%s_z : tensor<2x2x3x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<2x2x3x5xf32>) outs(%t_e : tensor<2x2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %r = arith.mulf %a, %c : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3x5xf32>
+  %mx_i = arith.constant -3.40282347E+38 : f32
+  %mx_e = tensor.empty() : tensor<2x2x3xf32>
+  %mx_f = linalg.fill ins(%mx_i : f32) outs(%mx_e : tensor<2x2x3xf32>) -> tensor<2x2x3xf32>
+  %mx = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%t : tensor<2x2x3x5xf32>) outs(%mx_f : tensor<2x2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3xf32>
+  %ex_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %ex = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%t, %mx : tensor<2x2x3x5xf32>, tensor<2x2x3xf32>) outs(%ex_e : tensor<2x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    linalg.yield %e : f32
+  } -> tensor<2x2x3x5xf32>
+  %sm_e = tensor.empty() : tensor<2x2x3xf32>
+  %sm_f = linalg.fill ins(%zero : f32) outs(%sm_e : tensor<2x2x3xf32>) -> tensor<2x2x3xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%ex : tensor<2x2x3x5xf32>) outs(%sm_f : tensor<2x2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3xf32>
+  %rc_e = tensor.empty() : tensor<2x2x3xf32>
+  %rc = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sm : tensor<2x2x3xf32>) outs(%rc_e : tensor<2x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %one = arith.constant 1.0 : f32
+    %r = arith.divf %one, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3xf32>
+  %p_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%ex, %rc : tensor<2x2x3x5xf32>, tensor<2x2x3xf32>) outs(%p_e : tensor<2x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.mulf %a, %b : f32
+    linalg.yield %d : f32
+  } -> tensor<2x2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x2x3x6xf32>) -> tensor<2x2x3x6xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %v : tensor<2x2x3x5xf32>, tensor<2x2x5x6xf32>) outs(%o_z : tensor<2x2x3x6xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3x6xf32>
+  return %o : tensor<2x2x3x6xf32>
+}
+
+// -----
+
+// The max starts from -1e30: rows whose scores are all below it normalise
+// differently, so it is not softmax.
+// CHECK-LABEL: func @tosa_softmax_max_init_too_high
+// CHECK-NOT: kv.attention
+// CHECK: math.exp
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @tosa_softmax_max_init_too_high(%q: tensor<2x2x3x4xf32>, %k: tensor<2x2x5x4xf32>, %v: tensor<2x2x5x6xf32>) -> tensor<2x2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x2x3x5xf32>) -> tensor<2x2x3x5xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<2x2x3x4xf32>, tensor<2x2x5x4xf32>) outs(%s_z : tensor<2x2x3x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<2x2x3x5xf32>) outs(%t_e : tensor<2x2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %r = arith.mulf %a, %c : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3x5xf32>
+  %mx_i = arith.constant -1.0E+30 : f32
+  %mx_e = tensor.empty() : tensor<2x2x3xf32>
+  %mx_f = linalg.fill ins(%mx_i : f32) outs(%mx_e : tensor<2x2x3xf32>) -> tensor<2x2x3xf32>
+  %mx = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%t : tensor<2x2x3x5xf32>) outs(%mx_f : tensor<2x2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3xf32>
+  %ex_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %ex = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%t, %mx : tensor<2x2x3x5xf32>, tensor<2x2x3xf32>) outs(%ex_e : tensor<2x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    linalg.yield %e : f32
+  } -> tensor<2x2x3x5xf32>
+  %sm_e = tensor.empty() : tensor<2x2x3xf32>
+  %sm_f = linalg.fill ins(%zero : f32) outs(%sm_e : tensor<2x2x3xf32>) -> tensor<2x2x3xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%ex : tensor<2x2x3x5xf32>) outs(%sm_f : tensor<2x2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3xf32>
+  %rc_e = tensor.empty() : tensor<2x2x3xf32>
+  %rc = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sm : tensor<2x2x3xf32>) outs(%rc_e : tensor<2x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %one = arith.constant 1.0 : f32
+    %r = arith.divf %one, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3xf32>
+  %p_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%ex, %rc : tensor<2x2x3x5xf32>, tensor<2x2x3xf32>) outs(%p_e : tensor<2x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.mulf %a, %b : f32
+    linalg.yield %d : f32
+  } -> tensor<2x2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x2x3x6xf32>) -> tensor<2x2x3x6xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %v : tensor<2x2x3x5xf32>, tensor<2x2x5x6xf32>) outs(%o_z : tensor<2x2x3x6xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3x6xf32>
+  return %o : tensor<2x2x3x6xf32>
+}
+
+// -----
+
+// Multiplied by 2 / sum: twice the softmax.
+// CHECK-LABEL: func @tosa_softmax_not_reciprocal
+// CHECK-NOT: kv.attention
+// CHECK: math.exp
+// CHECK-NOT: kv.attention
+// CHECK: return
+func.func @tosa_softmax_not_reciprocal(%q: tensor<2x2x3x4xf32>, %k: tensor<2x2x5x4xf32>, %v: tensor<2x2x5x6xf32>) -> tensor<2x2x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %s_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<2x2x3x5xf32>) -> tensor<2x2x3x5xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %k : tensor<2x2x3x4xf32>, tensor<2x2x5x4xf32>) outs(%s_z : tensor<2x2x3x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3x5xf32>
+  %t_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<2x2x3x5xf32>) outs(%t_e : tensor<2x2x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %r = arith.mulf %a, %c : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3x5xf32>
+  %mx_i = arith.constant -3.40282347E+38 : f32
+  %mx_e = tensor.empty() : tensor<2x2x3xf32>
+  %mx_f = linalg.fill ins(%mx_i : f32) outs(%mx_e : tensor<2x2x3xf32>) -> tensor<2x2x3xf32>
+  %mx = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%t : tensor<2x2x3x5xf32>) outs(%mx_f : tensor<2x2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.maximumf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3xf32>
+  %ex_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %ex = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%t, %mx : tensor<2x2x3x5xf32>, tensor<2x2x3xf32>) outs(%ex_e : tensor<2x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.subf %a, %b : f32
+    %e = math.exp %d : f32
+    linalg.yield %e : f32
+  } -> tensor<2x2x3x5xf32>
+  %sm_e = tensor.empty() : tensor<2x2x3xf32>
+  %sm_f = linalg.fill ins(%zero : f32) outs(%sm_e : tensor<2x2x3xf32>) -> tensor<2x2x3xf32>
+  %sm = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%ex : tensor<2x2x3x5xf32>) outs(%sm_f : tensor<2x2x3xf32>) {
+  ^bb0(%a: f32, %acc: f32):
+    %r = arith.addf %a, %acc : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3xf32>
+  %rc_e = tensor.empty() : tensor<2x2x3xf32>
+  %rc = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2) -> (d0, d1, d2)>, affine_map<(d0, d1, d2) -> (d0, d1, d2)>], iterator_types = ["parallel", "parallel", "parallel"]} ins(%sm : tensor<2x2x3xf32>) outs(%rc_e : tensor<2x2x3xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %one = arith.constant 2.0 : f32
+    %r = arith.divf %one, %a : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3xf32>
+  %p_e = tensor.empty() : tensor<2x2x3x5xf32>
+  %p = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%ex, %rc : tensor<2x2x3x5xf32>, tensor<2x2x3xf32>) outs(%p_e : tensor<2x2x3x5xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %d = arith.mulf %a, %b : f32
+    linalg.yield %d : f32
+  } -> tensor<2x2x3x5xf32>
+  %o_e = tensor.empty() : tensor<2x2x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<2x2x3x6xf32>) -> tensor<2x2x3x6xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %v : tensor<2x2x3x5xf32>, tensor<2x2x5x6xf32>) outs(%o_z : tensor<2x2x3x6xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<2x2x3x6xf32>
+  return %o : tensor<2x2x3x6xf32>
+}
+
