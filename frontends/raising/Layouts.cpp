@@ -268,8 +268,24 @@ Value mlir::kv::raising::materialize(OpBuilder &b, Location loc,
 //===----------------------------------------------------------------------===//
 
 namespace {
-/// `x` when `v` is `x` broadcast along the new dim `dim` (linalg.broadcast,
-/// or a generic copy whose input map is the identity without `dim`).
+/// `x` when `v` is `x` with a unit dim inserted at `dim` by
+/// tensor.expand_shape (the group holding `dim` is `dim` and one neighbour).
+Value matchUnitDimInserted(Value v, int64_t dim) {
+  auto expand = v.getDefiningOp<tensor::ExpandShapeOp>();
+  if (!expand || expand.getResultType().getDimSize(dim) != 1)
+    return Value();
+  for (const ReassociationIndices &group : expand.getReassociationIndices()) {
+    bool holds = llvm::is_contained(group, dim);
+    if (group.size() != (holds ? 2u : 1u))
+      return Value();
+  }
+  return expand.getSrc();
+}
+
+/// `x` when `v` is `x` broadcast along the new dim `dim`: linalg.broadcast,
+/// a generic copy whose input map is the identity without `dim`, or one
+/// whose input map reads 0 at `dim` of `x` with a unit dim inserted there
+/// (as exporters spell `x[:, :, None].expand(...)`).
 Value matchBroadcastAlong(Value v, int64_t dim) {
   if (auto b = v.getDefiningOp<linalg::BroadcastOp>())
     return b.getDimensions() == ArrayRef<int64_t>{dim} ? b.getInput() : Value();
@@ -283,14 +299,21 @@ Value matchBroadcastAlong(Value v, int64_t dim) {
     return Value();
   unsigned n = g.getNumLoops();
   MLIRContext *ctx = g.getContext();
-  SmallVector<AffineExpr> kept;
-  for (unsigned d = 0; d < n; ++d)
+  SmallVector<AffineExpr> kept, zeroed;
+  for (unsigned d = 0; d < n; ++d) {
     if (d != dim)
       kept.push_back(getAffineDimExpr(d, ctx));
+    zeroed.push_back(d == dim ? getAffineConstantExpr(0, ctx)
+                              : getAffineDimExpr(d, ctx));
+  }
   SmallVector<AffineMap> maps = g.getIndexingMapsArray();
-  if (maps[0] != AffineMap::get(n, 0, kept, ctx) || !maps[1].isIdentity())
+  if (!maps[1].isIdentity())
     return Value();
-  return g.getDpsInputs()[0];
+  if (maps[0] == AffineMap::get(n, 0, kept, ctx))
+    return g.getDpsInputs()[0];
+  if (maps[0] == AffineMap::get(n, 0, zeroed, ctx))
+    return matchUnitDimInserted(g.getDpsInputs()[0], dim);
+  return Value();
 }
 
 /// `x` when `v` = `collapse_shape(broadcast(x, along head + 1))` merging the

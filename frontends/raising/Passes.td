@@ -50,8 +50,9 @@ def RaiseAttentionPass
     - grouped-query K/V as `collapse_shape(broadcast(x))` repeating the
       heads (the last batch dim) `G` times, from `[.., Hkv, S, D]` to
       `[.., Hkv * G, S, D]` (both K and V with the same G), the broadcast
-      being `linalg.broadcast` or a generic copy whose input map drops the
-      new dim.
+      being `linalg.broadcast`, a generic copy whose input map drops the
+      new dim, or one reading 0 there from a unit dim inserted by
+      tensor.expand_shape (`x[:, :, None].expand(...)`).
 
     Anything else is left untouched: scale or mask after the softmax, mask
     before the scale, softmax or reduction over another axis, contractions

@@ -797,6 +797,7 @@ const std::vector<Kernel> &spellingKernels() {
       {"matmul_single_head", 1, 1, 3, 5, 4, 6, std::nullopt},
       {"generic_4d_gqa", 4, 2, 3, 5, 4, 6, std::nullopt},
       {"gqa_generic_broadcast", 4, 2, 3, 5, 4, 6, std::nullopt},
+      {"generic_4d_gqa_repeat_kv", 4, 2, 3, 5, 4, 6, std::nullopt},
       {"causal_index_generic", 2, 1, 3, 5, 4, 6, 2},
       {"causal_constant_broadcast", 2, 1, 3, 5, 4, 6, 0},
       {"causal_bool_select", 2, 1, 3, 5, 4, 6, 2},

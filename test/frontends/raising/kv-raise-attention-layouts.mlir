@@ -1007,3 +1007,58 @@ func.func @tosa_softmax_not_reciprocal(%q: tensor<2x2x3x4xf32>, %k: tensor<2x2x5
   return %o : tensor<2x2x3x6xf32>
 }
 
+// -----
+
+// repeat_kv as exporters spell x[:, :, None].expand(B, Hkv, G, S, D)
+// .reshape(B, Hkv * G, S, D): a unit dim inserted by expand_shape, a
+// generic copy reading it at 0, a collapse.
+// CHECK-LABEL: func @generic_4d_gqa_repeat_kv(
+// CHECK-SAME: %[[Q:[a-z0-9]+]]: tensor<1x4x3x4xf32>, %[[K:[a-z0-9]+]]: tensor<1x2x5x4xf32>, %[[V:[a-z0-9]+]]: tensor<1x2x5x6xf32>
+// CHECK-NOT: linalg.
+// CHECK: %[[A:.*]] = kv.attention %[[Q]], %[[K]], %[[V]] : tensor<1x4x3x4xf32>, tensor<1x2x5x4xf32>, tensor<1x2x5x6xf32> outs(%{{.*}} : tensor<1x4x3x6xf32>) {scale = 5.000000e-01 : f32}
+// CHECK-NOT: linalg.
+// CHECK: return %[[A]]
+func.func @generic_4d_gqa_repeat_kv(%q: tensor<1x4x3x4xf32>, %k: tensor<1x2x5x4xf32>, %v: tensor<1x2x5x6xf32>) -> tensor<1x4x3x6xf32> {
+  %zero = arith.constant 0.0 : f32
+  %kr_u = tensor.expand_shape %k [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 5, 4] : tensor<1x2x5x4xf32> into tensor<1x2x1x5x4xf32>
+  %kr_be = tensor.empty() : tensor<1x2x2x5x4xf32>
+  %kr_b = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%kr_u : tensor<1x2x1x5x4xf32>) outs(%kr_be : tensor<1x2x2x5x4xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x2x2x5x4xf32>
+  %kr = tensor.collapse_shape %kr_b [[0], [1, 2], [3], [4]] : tensor<1x2x2x5x4xf32> into tensor<1x4x5x4xf32>
+  %vr_u = tensor.expand_shape %v [[0], [1, 2], [3], [4]] output_shape [1, 2, 1, 5, 6] : tensor<1x2x5x6xf32> into tensor<1x2x1x5x6xf32>
+  %vr_be = tensor.empty() : tensor<1x2x2x5x6xf32>
+  %vr_b = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, 0, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3, d4)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "parallel"]} ins(%vr_u : tensor<1x2x1x5x6xf32>) outs(%vr_be : tensor<1x2x2x5x6xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    linalg.yield %a : f32
+  } -> tensor<1x2x2x5x6xf32>
+  %vr = tensor.collapse_shape %vr_b [[0], [1, 2], [3], [4]] : tensor<1x2x2x5x6xf32> into tensor<1x4x5x6xf32>
+  %s_e = tensor.empty() : tensor<1x4x3x5xf32>
+  %s_z = linalg.fill ins(%zero : f32) outs(%s_e : tensor<1x4x3x5xf32>) -> tensor<1x4x3x5xf32>
+  %s = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d3, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kr : tensor<1x4x3x4xf32>, tensor<1x4x5x4xf32>) outs(%s_z : tensor<1x4x3x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x3x5xf32>
+  %t_e = tensor.empty() : tensor<1x4x3x5xf32>
+  %t = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>, affine_map<(d0, d1, d2, d3) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel"]} ins(%s : tensor<1x4x3x5xf32>) outs(%t_e : tensor<1x4x3x5xf32>) {
+  ^bb0(%a: f32, %o: f32):
+    %c = arith.constant 0.5 : f32
+    %r = arith.mulf %a, %c : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x3x5xf32>
+  %p_e = tensor.empty() : tensor<1x4x3x5xf32>
+  %p = linalg.softmax dimension(3) ins(%t : tensor<1x4x3x5xf32>) outs(%p_e : tensor<1x4x3x5xf32>) -> tensor<1x4x3x5xf32>
+  %o_e = tensor.empty() : tensor<1x4x3x6xf32>
+  %o_z = linalg.fill ins(%zero : f32) outs(%o_e : tensor<1x4x3x6xf32>) -> tensor<1x4x3x6xf32>
+  %o = linalg.generic {indexing_maps = [affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>, affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%p, %vr : tensor<1x4x3x5xf32>, tensor<1x4x5x6xf32>) outs(%o_z : tensor<1x4x3x6xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %r = arith.addf %acc, %m : f32
+    linalg.yield %r : f32
+  } -> tensor<1x4x3x6xf32>
+  return %o : tensor<1x4x3x6xf32>
+}
+
