@@ -64,6 +64,10 @@ static cl::opt<int64_t>
              cl::desc("Keys per online-softmax block (0: from the target)"),
              cl::init(0));
 static cl::opt<int64_t>
+    rowTile("row-tile",
+            cl::desc("Query rows (over a GQA group) per attention tile"),
+            cl::init(16));
+static cl::opt<int64_t>
     splits("splits",
            cl::desc("Split-KV chunks per attention tile (0: from the "
                     "target; 1: none)"),
@@ -279,6 +283,7 @@ int main(int argc, char **argv) {
   kv::CpuPipelineOptions options;
   options.keyBlock = keyBlock;
   options.splits = splits;
+  options.rowTile = rowTile;
   options.transposeKeys = transposeKeys;
   options.target = target;
   options.raise = raise;
