@@ -82,7 +82,7 @@ def CpuVectorizeAttentionPass
     Option<"transposeKeys", "transpose-keys", "int64_t", /*default=*/"0",
            "Score kernel: 1 transposes each K block and runs broadcast FMAs, "
            "0 (default) uses dot products with shuffle reductions, -1 picks "
-           "1 for tiles of at least 16 rows (measured slower so far)">,
+           "1 for tiles of at least 16 rows (no faster on Zen 4 so far)">,
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Target description: host, or over host defaults a list like "
            "vector-bits=512,l1=32768,l2=1048576,cores=2">,

@@ -41,10 +41,10 @@
 // CHECK:           vector.store {{.*}}, %arg3[%[[B]], {{.*}}] : memref<2x8x3x24xf32>, vector<24xf32>
 // CHECK-NOT:     kv.attention
 // With transposed K blocks the scores are broadcast FMAs over a [D, block]
-// scratch filled by 16x16 transposes.
+// scratch filled by 16x16 transposes (four stages of 16 shuffles).
 // TRANSPOSED-LABEL: func @gqa
 // TRANSPOSED:         memref.alloca() : memref<32x32xf32>
-// TRANSPOSED:         vector.transpose {{.*}} [1, 0] : vector<16x16xf32> to vector<16x16xf32>
+// TRANSPOSED-COUNT-64: vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
 // TRANSPOSED:         vector.store {{.*}} : memref<32x32xf32>, vector<16xf32>
 // TRANSPOSED:         scf.for {{.*}} = %c0 to %c32 step %c1 iter_args
 // TRANSPOSED:           vector.broadcast {{.*}} : f32 to vector<16xf32>
