@@ -7,21 +7,32 @@
 // reference over all K/V appended so far; prints prefill time, median decode
 // latency, tokens/s and the largest relative error.
 //
+// The reference uses each example's own attention attributes (causal window,
+// soft-cap, scale, cache element type) from the table `kModels`, which is
+// checked against the example's text and the artifact's manifest before
+// anything runs. `--window W` rewrites a windowed example's sliding window to
+// HF `sliding_window = W` (window_left = W-1) so that it bites within the
+// cache's capacity.
+//
 //===----------------------------------------------------------------------===//
 
 #include "kvfuse/reference.h"
 #include "kvfuse/runtime.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
@@ -34,7 +45,105 @@ struct Options {
   std::string layout = "contiguous";
   std::string compiler, workDir, examplesDir = KVFUSE_EXAMPLES_DIR;
   double tolerance = 1e-4;
+  int64_t window = 0; // HF sliding_window override; 0 = the model's own
+  std::string cacheType; // cache element type override; "" = the model's own
+  // A stand-in compiler's artifact: other shapes than the example's are
+  // accepted (its attributes still apply to the reference).
+  bool standIn = false;
 };
+
+// The attention attributes of one example, which the reference must use.
+// `attrs` / `decodeAttrs` are the attribute dictionaries the cache_attention
+// of `prefill` / of `decode` and `decode_b4` must carry verbatim ("" for
+// none; checked against the file, so this table cannot drift from the
+// examples silently); the shapes are checked against the manifest.
+struct Model {
+  const char *name;
+  int64_t qHeads, kvHeads, headDim;
+  kvfuse_dtype cacheType;
+  const char *attrs, *decodeAttrs;
+  int64_t windowLeft; // -1: none
+  double softcap;     // 0: none
+  double scale;       // NaN: 1/sqrt(headDim)
+  float qRange;       // queries drawn from [-qRange, qRange]
+};
+
+constexpr double kDefaultScale = std::numeric_limits<double>::quiet_NaN();
+constexpr const char *kMistralAttrs = "{causal, window_left = 4095 : i64}";
+constexpr const char *kGemma2Attrs =
+    "{causal, scale = 6.250000e-02 : f32, softcap = 5.000000e+01 : f32, "
+    "window_left = 4095 : i64}";
+
+// The attribute dictionary ("" if none) of the one kv.cache_attention of
+// entry `name` in `src`, or "?" when the entry or op is missing.
+std::string entryAttrs(const std::string &src, const std::string &name) {
+  size_t f = src.find("func.func @" + name + "(");
+  if (f == std::string::npos)
+    return "?";
+  size_t end = src.find("func.func @", f + 1);
+  size_t op = src.find("kv.cache_attention", f);
+  if (op == std::string::npos || op > end ||
+      src.find("kv.cache_attention", op + 1) < end)
+    return "?";
+  size_t outs = src.find("outs(", op);
+  size_t close = outs == std::string::npos ? outs : src.find(')', outs);
+  size_t arrow = close == std::string::npos ? close : src.find("->", close);
+  if (arrow == std::string::npos || arrow > end)
+    return "?";
+  std::string a = src.substr(close + 1, arrow - close - 1);
+  size_t b = a.find_first_not_of(" \n"), e = a.find_last_not_of(" \n");
+  return b == std::string::npos ? "" : a.substr(b, e - b + 1);
+}
+
+bool parseDtype(const std::string &s, kvfuse_dtype &t) {
+  if (s == "f32")
+    t = KVFUSE_F32;
+  else if (s == "f16")
+    t = KVFUSE_F16;
+  else if (s == "bf16")
+    t = KVFUSE_BF16;
+  else
+    return false;
+  return true;
+}
+
+// Gemma-2's queries are drawn wider so that the soft-cap visibly changes the
+// scores (|s| up to ~10 against the cap of 50).
+const Model kModels[] = {
+    // GPT-2 and Llama-3 decode without `causal`: one query row at the end of
+    // the cache sees every cached key either way.
+    {"gpt2", 12, 12, 64, KVFUSE_F32, "{causal}", "", -1, 0.0, kDefaultScale,
+     1},
+    {"llama3", 32, 8, 128, KVFUSE_F32, "{causal}", "", -1, 0.0, kDefaultScale,
+     1},
+    {"mistral", 32, 8, 128, KVFUSE_F32, kMistralAttrs, kMistralAttrs, 4095,
+     0.0, kDefaultScale, 1},
+    {"gemma2", 8, 4, 256, KVFUSE_F32, kGemma2Attrs, kGemma2Attrs, 4095, 50.0,
+     0.0625, 8},
+};
+
+const Model *findModel(const std::string &name) {
+  for (const Model &m : kModels)
+    if (name == m.name)
+      return &m;
+  return nullptr;
+}
+
+// The value a cache of element type `t` stores for `x` (round to nearest
+// even, as the compiled append's truncation does).
+double storedValue(float x, kvfuse_dtype t) {
+  if (t == KVFUSE_F16)
+    return double(_Float16(x));
+  if (t == KVFUSE_BF16) {
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    bits = (bits + 0x7FFFu + ((bits >> 16) & 1u)) & 0xFFFF0000u;
+    float r;
+    memcpy(&r, &bits, 4);
+    return r;
+  }
+  return x;
+}
 
 double nowSeconds() {
   return std::chrono::duration<double>(
@@ -123,7 +232,8 @@ struct Result {
 };
 
 // Runs one step of `e` for `seqs` with fresh random inputs and checks it.
-bool step(kvfuse_artifact *art, const Entry &e, kvfuse_cache *cache,
+bool step(kvfuse_artifact *art, const Entry &e, const Model &model,
+          int64_t windowLeft, kvfuse_cache *cache,
           const std::vector<int64_t> &seqs, std::vector<SeqHistory> &hist,
           std::mt19937 &rng, const Options &opt, Result &res,
           double &seconds) {
@@ -133,7 +243,7 @@ bool step(kvfuse_artifact *art, const Entry &e, kvfuse_cache *cache,
   std::vector<float> q(B * Hq * S * D), k(B * Hkv * S * D),
       v(B * Hkv * S * Dv), out(B * Hq * S * Dv, NAN);
   for (float &x : q)
-    x = dist(rng);
+    x = model.qRange * dist(rng);
   for (float &x : k)
     x = dist(rng);
   for (float &x : v)
@@ -157,9 +267,11 @@ bool step(kvfuse_artifact *art, const Entry &e, kvfuse_cache *cache,
     for (int64_t hh = 0; hh < Hkv; ++hh)
       for (int64_t t = 0; t < S; ++t) {
         for (int64_t d = 0; d < D; ++d)
-          h.k[hh].push_back(k[((b * Hkv + hh) * S + t) * D + d]);
+          h.k[hh].push_back(
+              storedValue(k[((b * Hkv + hh) * S + t) * D + d], e.spec.dtype));
         for (int64_t d = 0; d < Dv; ++d)
-          h.v[hh].push_back(v[((b * Hkv + hh) * S + t) * Dv + d]);
+          h.v[hh].push_back(
+              storedValue(v[((b * Hkv + hh) * S + t) * Dv + d], e.spec.dtype));
       }
     int64_t L = int64_t(h.k[0].size()) / D;
     std::vector<double> qd(Hq * S * D), kd(Hkv * L * D), vd(Hkv * L * Dv),
@@ -177,9 +289,31 @@ bool step(kvfuse_artifact *art, const Entry &e, kvfuse_cache *cache,
     p.kvLen = L;
     p.headDim = D;
     p.valueDim = Dv;
-    p.causal = S > 1;
+    // Every example is causal (a decode row's causal bound is the whole
+    // cache); the window, soft-cap and scale are the example's own.
+    p.causal = true;
     p.causalOffset = L - S;
-    kvfuse::ref::attention(p, qd.data(), kd.data(), vd.data(), od.data());
+    p.windowLeft = windowLeft;
+    p.softcap = model.softcap;
+    p.scale = model.scale;
+    // One reference problem per KV head (its query group), spread over the
+    // cores; identical to the whole problem at once.
+    int64_t group = Hq / Hkv;
+    p.qHeads = group;
+    p.kvHeads = 1;
+    int64_t threads = std::min<int64_t>(
+        Hkv, std::max(1u, std::thread::hardware_concurrency()));
+    std::vector<std::thread> pool;
+    for (int64_t t = 0; t < threads; ++t)
+      pool.emplace_back([&, t] {
+        for (int64_t kh = t; kh < Hkv; kh += threads)
+          kvfuse::ref::attention(p, qd.data() + kh * group * S * D,
+                                 kd.data() + kh * L * D,
+                                 vd.data() + kh * L * Dv,
+                                 od.data() + kh * group * S * Dv);
+      });
+    for (std::thread &th : pool)
+      th.join();
     for (int64_t i = 0; i < Hq * S * Dv; ++i) {
       got[i] = out[b * Hq * S * Dv + i];
       if (!std::isfinite(got[i])) {
@@ -212,7 +346,8 @@ double median(std::vector<double> v) {
 
 // Prefills every sequence of a batch, then decodes `steps` tokens.
 bool runBatch(kvfuse_artifact *art, const Entry &prefill, const Entry &decode,
-              const Options &opt, const std::string &model, Result &res) {
+              const Model &info, int64_t windowLeft, const Options &opt,
+              const std::string &model, Result &res) {
   kvfuse_cache *cache = nullptr;
   if (kvfuse_cache_create(&decode.spec, decode.batch, 0, &cache)) {
     fprintf(stderr, "kvfuse-run: %s\n", kvfuse_last_error());
@@ -234,7 +369,7 @@ bool runBatch(kvfuse_artifact *art, const Entry &prefill, const Entry &decode,
     std::vector<int64_t> one = {seqs[b]};
     std::vector<SeqHistory> h1 = {hist[b]};
     double t;
-    ok = step(art, prefill, cache, one, h1, rng, opt, res, t);
+    ok = step(art, prefill, info, windowLeft, cache, one, h1, rng, opt, res, t);
     hist[b] = h1[0];
     if (b == 0)
       prefillTime = t;
@@ -242,7 +377,7 @@ bool runBatch(kvfuse_artifact *art, const Entry &prefill, const Entry &decode,
   std::vector<double> times;
   for (int64_t s = 0; s < opt.steps && ok; ++s) {
     double t;
-    ok = step(art, decode, cache, seqs, hist, rng, opt, res, t);
+    ok = step(art, decode, info, windowLeft, cache, seqs, hist, rng, opt, res, t);
     times.push_back(t);
   }
   kvfuse_cache_free(cache);
@@ -258,28 +393,119 @@ bool runBatch(kvfuse_artifact *art, const Entry &prefill, const Entry &decode,
   return true;
 }
 
-int runExample(const std::string &model, const Options &opt) {
+// One example on its way through kvfuse-run: its table entry, the window the
+// reference uses, and the compiler process building its artifact.
+struct Job {
+  std::string model, artifact, cmd;
+  const Model *info = nullptr;
+  int64_t windowLeft = -1;
+  kvfuse_dtype cacheType = KVFUSE_F32;
+  pid_t pid = -1;
+};
+
+// Reads the example, checks its attributes against the table, applies
+// --layout and --window, and starts kvfuse-compile on it in the background
+// (all examples compile at once, before any of them runs).
+bool startCompile(Job &job, const Options &opt) {
+  job.info = findModel(job.model);
   std::string src;
-  std::string path = opt.examplesDir + "/" + model + ".mlir";
+  std::string path = opt.examplesDir + "/" + job.model + ".mlir";
   if (!readFile(path, src)) {
     fprintf(stderr, "kvfuse-run: cannot read %s\n", path.c_str());
-    return 1;
+    return false;
+  }
+  // Three entries, each with one cache_attention carrying exactly the
+  // attributes the reference will use.
+  for (const char *entry : {"prefill", "decode", "decode_b4"}) {
+    std::string want = !strcmp(entry, "prefill") ? job.info->attrs
+                                                 : job.info->decodeAttrs;
+    std::string got = entryAttrs(src, entry);
+    if (got != want) {
+      fprintf(stderr,
+              "kvfuse-run: %s: entry %s: expected one kv.cache_attention "
+              "with attributes '%s', found '%s': the table in kvfuse-run.cpp "
+              "and the example disagree\n",
+              job.model.c_str(), entry, want.c_str(), got.c_str());
+      return false;
+    }
+  }
+  job.cacheType = job.info->cacheType;
+  if (!opt.cacheType.empty()) {
+    static const char *names[] = {"f32", "f16", "bf16"};
+    std::string from = std::string("!kv.cache<") +
+                       names[job.info->cacheType] + ",";
+    std::string to = "!kv.cache<" + opt.cacheType + ",";
+    for (size_t pos = src.find(from); pos != std::string::npos;
+         pos = src.find(from, pos + to.size()))
+      src.replace(pos, from.size(), to);
+    parseDtype(opt.cacheType, job.cacheType);
+  }
+  job.windowLeft = job.info->windowLeft;
+  if (opt.window > 0 && job.info->windowLeft >= 0) {
+    std::string from =
+        "window_left = " + std::to_string(job.info->windowLeft) + " : i64";
+    std::string to = "window_left = " + std::to_string(opt.window - 1) +
+                     " : i64";
+    for (size_t pos = src.find(from); pos != std::string::npos;
+         pos = src.find(from, pos + to.size()))
+      src.replace(pos, from.size(), to);
+    job.windowLeft = opt.window - 1;
   }
   if (opt.layout == "paged")
     src = makePaged(src);
-  std::string input = opt.workDir + "/" + model + "-" + opt.layout + ".mlir";
-  std::string artifact = opt.workDir + "/" + model + "-" + opt.layout + ".kvf";
+  std::string input = opt.workDir + "/" + job.model + "-" + opt.layout + ".mlir";
+  job.artifact = opt.workDir + "/" + job.model + "-" + opt.layout + ".kvf";
   std::ofstream(input) << src;
-  std::string cmd = shellQuote(opt.compiler) + " " + shellQuote(input) +
-                    " -o " + shellQuote(artifact);
-  int rc = system(cmd.c_str());
-  if (rc != 0) {
-    fprintf(stderr, "kvfuse-run: compiling %s failed: %s\n", model.c_str(),
-            cmd.c_str());
-    return 1;
+  job.cmd = shellQuote(opt.compiler) + " " + shellQuote(input) + " -o " +
+            shellQuote(job.artifact);
+  const char *argv[] = {"sh", "-c", job.cmd.c_str(), nullptr};
+  if (posix_spawn(&job.pid, "/bin/sh", nullptr, nullptr,
+                  const_cast<char *const *>(argv), environ) != 0) {
+    fprintf(stderr, "kvfuse-run: cannot start %s\n", job.cmd.c_str());
+    job.pid = -1;
+    return false;
   }
+  return true;
+}
+
+bool finishCompile(Job &job) {
+  if (job.pid < 0)
+    return false;
+  int status = 0;
+  while (waitpid(job.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  job.pid = -1;
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "kvfuse-run: compiling %s failed: %s\n",
+            job.model.c_str(), job.cmd.c_str());
+    return false;
+  }
+  return true;
+}
+
+// The manifest's shapes must be the table's.
+bool checkShapes(const Job &job, const Entry &e, const Options &opt) {
+  const Model &m = *job.info;
+  if (opt.standIn)
+    return true;
+  if (e.qHeads == m.qHeads && e.spec.heads == m.kvHeads &&
+      e.spec.head_dim == m.headDim && e.spec.value_dim == m.headDim &&
+      e.spec.dtype == job.cacheType)
+    return true;
+  fprintf(stderr,
+          "kvfuse-run: %s: entry %s has %lld query heads, %lld KV heads, head "
+          "dim %lld, cache type %d; the table expects %lld, %lld, %lld, %d\n",
+          job.model.c_str(), e.name.c_str(), (long long)e.qHeads,
+          (long long)e.spec.heads, (long long)e.spec.head_dim,
+          int(e.spec.dtype), (long long)m.qHeads, (long long)m.kvHeads,
+          (long long)m.headDim, int(job.cacheType));
+  return false;
+}
+
+int runExample(Job &job, const Options &opt) {
+  const std::string &model = job.model;
   kvfuse_artifact *art = nullptr;
-  if (kvfuse_artifact_load(artifact.c_str(), &art)) {
+  if (kvfuse_artifact_load(job.artifact.c_str(), &art)) {
     fprintf(stderr, "kvfuse-run: %s\n", kvfuse_last_error());
     return 1;
   }
@@ -294,22 +520,36 @@ int runExample(const std::string &model, const Options &opt) {
     kvfuse_artifact_free(art);
     return 1;
   }
+  if (!checkShapes(job, prefill, opt) || !checkShapes(job, decode, opt) ||
+      !checkShapes(job, decode4, opt)) {
+    kvfuse_artifact_free(art);
+    return 1;
+  }
   Result res;
-  bool ok = runBatch(art, prefill, decode, opt, model, res) &&
-            runBatch(art, prefill, decode4, opt, model, res);
+  bool ok = runBatch(art, prefill, decode, *job.info, job.windowLeft, opt,
+                     model, res) &&
+            runBatch(art, prefill, decode4, *job.info, job.windowLeft, opt,
+                     model, res);
   kvfuse_artifact_free(art);
   printf("%-7s %-10s max relative error %.3g (tolerance %.3g): %s\n",
          model.c_str(), opt.layout.c_str(), res.maxErr, opt.tolerance,
          ok && res.ok ? "PASS" : "FAIL");
+  fflush(stdout);
   return ok && res.ok ? 0 : 1;
 }
 
 void usage() {
   fprintf(stderr,
-          "usage: kvfuse-run [--example gpt2|llama3|all] [--steps N] "
-          "[--layout contiguous|paged]\n"
-          "                  [--compiler PATH] [--work-dir DIR] "
-          "[--examples-dir DIR] [--tolerance X]\n");
+          "usage: kvfuse-run [--example gpt2|llama3|mistral|gemma2|all] "
+          "[--steps N] [--layout contiguous|paged]\n"
+          "                  [--window W] [--cache-type f32|f16|bf16] "
+          "[--compiler PATH] [--work-dir DIR]\n"
+          "                  [--examples-dir DIR] [--tolerance X] "
+          "[--stand-in]\n"
+          "--window W: HF sliding_window W (window_left = W-1) for the "
+          "examples that have a window (mistral, gemma2)\n"
+          "--stand-in: the compiler is a stand-in whose artifact may have "
+          "other shapes than the example\n");
 }
 
 } // namespace
@@ -323,6 +563,10 @@ int main(int argc, char **argv) {
     if (a == "--help" || a == "-h") {
       usage();
       return 0;
+    }
+    if (a == "--stand-in") {
+      opt.standIn = true;
+      continue;
     }
     if (!hasValue) {
       usage();
@@ -343,14 +587,29 @@ int main(int argc, char **argv) {
       opt.examplesDir = v;
     else if (a == "--tolerance")
       opt.tolerance = atof(v.c_str());
+    else if (a == "--cache-type") {
+      kvfuse_dtype t;
+      if (!parseDtype(v, t)) {
+        fprintf(stderr, "kvfuse-run: unknown cache type '%s'\n", v.c_str());
+        return 2;
+      }
+      opt.cacheType = v;
+    } else if (a == "--window") {
+      opt.window = atoll(v.c_str());
+      if (opt.window < 1) {
+        fprintf(stderr, "kvfuse-run: --window must be at least 1\n");
+        return 2;
+      }
+    }
     else {
       usage();
       return 2;
     }
   }
   if (example == "all")
-    opt.examples = {"gpt2", "llama3"};
-  else if (example == "gpt2" || example == "llama3")
+    for (const Model &m : kModels)
+      opt.examples.push_back(m.name);
+  else if (findModel(example))
     opt.examples = {example};
   else {
     fprintf(stderr, "kvfuse-run: unknown example '%s'\n", example.c_str());
@@ -382,8 +641,21 @@ int main(int argc, char **argv) {
     }
     opt.workDir = d;
   }
+  std::vector<Job> jobs(opt.examples.size());
   int rc = 0;
-  for (const std::string &m : opt.examples)
-    rc |= runExample(m, opt);
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].model = opt.examples[i];
+    if (!startCompile(jobs[i], opt))
+      rc = 1;
+  }
+  // All compiles finish before anything is timed.
+  std::vector<bool> compiled(jobs.size());
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    compiled[i] = finishCompile(jobs[i]);
+    rc |= compiled[i] ? 0 : 1;
+  }
+  for (size_t i = 0; i < jobs.size(); ++i)
+    if (compiled[i])
+      rc |= runExample(jobs[i], opt);
   return rc;
 }
