@@ -61,6 +61,7 @@ struct RowSource {
   Value pageTable; // null when dense
   int64_t pageSize = 0;
   Value tokenBase; // dense rows: row index = token - tokenBase (null: 0)
+  Type storage;    // rows read before a cache stores them: round through it
 };
 
 struct AttentionParts {
@@ -123,6 +124,16 @@ public:
     if (cast<FloatType>(element).getWidth() < 32)
       return arith::TruncFOp::create(b, loc, target, v);
     return arith::ExtFOp::create(b, loc, target, v);
+  }
+
+  /// A loaded row as f32, rounded through the cache's element type first
+  /// when the row stands for one the cache is storing in the same step (a
+  /// fused append), so attention sees exactly what the cache will hold.
+  Value widen(const RowSource &src, Value loaded) {
+    Value v = toF32(loaded);
+    if (!src.storage || src.storage.isF32())
+      return v;
+    return toF32(fromF32(v, src.storage));
   }
 
   /// Memref and leading indices of row (batch, head, token) of a source.
@@ -323,7 +334,7 @@ void emitScoresTransposed(TileEmitter &e, const AttentionParts &a,
         SmallVector<Value, 5> idx(rows[r].second.begin(),
                                   rows[r].second.end());
         idx.push_back(e.index(d0));
-        Value v = e.toF32(vector::LoadOp::create(
+        Value v = e.widen(a.keys, vector::LoadOp::create(
             b, loc, VectorType::get({width}, keyElement), rows[r].first, idx));
         if (width < kTransposeKeys) // pad the head-dim tail with zeros
           v = vector::ShuffleOp::create(
@@ -482,7 +493,7 @@ void emitScores(TileEmitter &e, const AttentionParts &a,
         Value v = vector::LoadOp::create(
             b, loc, VectorType::get({width}, keyElement), keyRows[n].first,
             idx);
-        return e.toF32(v);
+        return e.widen(a.keys, v);
       };
       auto loadQuery = [&](int64_t k, Value d, int64_t width) {
         return vector::LoadOp::create(b, loc,
@@ -676,7 +687,7 @@ void emitValueProducts(TileEmitter &e, const AttentionParts &a, Value bIdx,
         auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
         SmallVector<Value, 5> idx(vIdx.begin(), vIdx.end());
         idx.push_back(colIdx);
-        Value v = e.toF32(vector::LoadOp::create(
+        Value v = e.widen(a.values, vector::LoadOp::create(
             b, loc, VectorType::get({width}, valueElement), vMem, idx));
         Value n = e.sub(j, jb);
         SmallVector<Value> next;
@@ -981,8 +992,11 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       // Cached keys come from the cache, this step's from its inputs.
       emitKeyLoop(keysLo, e.maxS(e.minS(keysHi, past), keysLo), a);
       AttentionParts fresh = a;
-      fresh.keys = {a.newKeys, nullptr, 0, past};
-      fresh.values = {a.newValues, nullptr, 0, past};
+      fresh.keys = {a.newKeys, nullptr, 0, past,
+                    cast<MemRefType>(a.keys.memref.getType()).getElementType()};
+      fresh.values = {
+          a.newValues, nullptr, 0, past,
+          cast<MemRefType>(a.values.memref.getType()).getElementType()};
       Value freshLo = e.maxS(keysLo, past);
       emitKeyLoop(freshLo, e.maxS(keysHi, freshLo), fresh);
       emitAppendShare(e, a, bIdx, kh, tile, past, tilesPerHead,
