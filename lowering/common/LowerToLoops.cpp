@@ -16,6 +16,7 @@
 
 #include "dialects/kv/KvOps.h"
 #include "lowering/Passes.h"
+#include "lowering/common/LoopEmitter.h"
 #include "lowering/common/Patterns.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -38,52 +39,7 @@ using namespace mlir::kv;
 
 namespace {
 
-/// Small arithmetic helpers bound to one builder and location.
-struct Emitter {
-  OpBuilder &b;
-  Location loc;
-
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, loc,
-                                     b.getF32FloatAttr(static_cast<float>(v)));
-  }
-  Value negInf() { return f32(-std::numeric_limits<double>::infinity()); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value minS(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxS(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value fadd(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value fmul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value fmax(Value x, Value y) {
-    return arith::MaxNumFOp::create(b, loc, x, y);
-  }
-
-  /// Loads an i32 (length, offset or page id) as an index.
-  Value loadIndex(Value memref, ValueRange indices) {
-    Value v = memref::LoadOp::create(b, loc, memref, indices);
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  }
-
-  /// Converts a loaded element to the f32 that all arithmetic uses.
-  Value toF32(Value v) {
-    auto type = cast<FloatType>(v.getType());
-    if (type.isF32())
-      return v;
-    if (type.getWidth() < 32)
-      return arith::ExtFOp::create(b, loc, b.getF32Type(), v);
-    return arith::TruncFOp::create(b, loc, b.getF32Type(), v);
-  }
-  /// Converts f32 to a stored element type.
-  Value fromF32(Value v, Type type) {
-    auto floatType = cast<FloatType>(type);
-    if (floatType.isF32())
-      return v;
-    if (floatType.getWidth() < 32)
-      return arith::TruncFOp::create(b, loc, type, v);
-    return arith::ExtFOp::create(b, loc, type, v);
-  }
-};
+using Emitter = LoopEmitter;
 
 /// Where the rows of K or V come from: a dense [B, H, S, D] memref, or the
 /// page pool of a cache through its page table.
@@ -149,31 +105,6 @@ struct AttentionSpec {
   int64_t keyBlock = 64;
 };
 
-/// Index of the explicit mask element for (b, h, i, j): the mask's dims are
-/// right-aligned to [B, Hq, Sq, Skv] and dims of size 1 broadcast.
-SmallVector<Value, 4> maskIndices(Emitter &e, Value mask,
-                                  ArrayRef<Value> full) {
-  auto type = cast<MemRefType>(mask.getType());
-  int64_t shift = 4 - type.getRank();
-  SmallVector<Value, 4> indices;
-  Value zero = e.index(0);
-  for (int64_t d = 0; d < type.getRank(); ++d) {
-    Value idx = full[d + shift];
-    int64_t size = type.getDimSize(d);
-    if (size == 1) {
-      indices.push_back(zero);
-    } else if (ShapedType::isDynamic(size)) {
-      Value dim = memref::DimOp::create(e.b, e.loc, mask, d);
-      Value isOne = arith::CmpIOp::create(e.b, e.loc, arith::CmpIPredicate::eq,
-                                          dim, e.index(1));
-      indices.push_back(arith::SelectOp::create(e.b, e.loc, isOne, zero, idx));
-    } else {
-      indices.push_back(idx);
-    }
-  }
-  return indices;
-}
-
 /// Emits the loop nest of one attention op (see the file comment).
 void emitAttention(OpBuilder &b, const AttentionSpec &s) {
   Location loc = s.op->getLoc();
@@ -224,20 +155,11 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s) {
   b.setInsertionPointToStart(rowLoop.getBody());
   Value iIdx = rowLoop.getInductionVar();
 
-  // Visible global keys [lo, hi) of this row, then local to the op's keys.
+  // Visible keys [lo, hi) of this row, local to the op's keys.
   Value pos = e.add(iIdx, offset);
-  Value hi = length;
-  if (s.causal)
-    hi = e.minS(hi, e.add(pos, c1));
-  if (s.windowRight >= 0)
-    hi = e.minS(hi, e.add(pos, e.index(s.windowRight + 1)));
-  Value lo = e.index(s.kvStart);
-  if (s.windowLeft >= 0)
-    lo = e.maxS(lo, e.sub(pos, e.index(s.windowLeft)));
-  Value start = e.index(s.kvStart);
-  lo = e.maxS(e.sub(lo, start), c0);
-  hi = e.minS(e.sub(hi, start), e.index(s.kvLen));
-  hi = e.maxS(hi, lo);
+  auto [lo, hi] = visibleKeys(
+      e, pos, length,
+      KeyBounds{s.causal, s.windowLeft, s.windowRight, s.kvStart, s.kvLen});
 
   // acc = 0
   {

@@ -22,6 +22,7 @@
 
 #include "dialects/kv/KvOps.h"
 #include "lowering/Passes.h"
+#include "lowering/common/LoopEmitter.h"
 #include "lowering/cpu/CpuTarget.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -80,51 +81,11 @@ struct AttentionParts {
   int64_t windowLeft = -1, windowRight = -1;
 };
 
-class TileEmitter {
+/// The loop emitter plus the CPU kernels' own pieces: libm-free exp and
+/// tanh, row addressing through page tables, prefetch.
+class TileEmitter : public LoopEmitter {
 public:
-  TileEmitter(OpBuilder &b, Location loc) : b(b), loc(loc) {}
-
-  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value f32(double v) {
-    return arith::ConstantOp::create(b, loc,
-                                     b.getF32FloatAttr(static_cast<float>(v)));
-  }
-  Value negInf() { return f32(-std::numeric_limits<double>::infinity()); }
-  Value add(Value x, Value y) { return arith::AddIOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubIOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulIOp::create(b, loc, x, y); }
-  Value minS(Value x, Value y) { return arith::MinSIOp::create(b, loc, x, y); }
-  Value maxS(Value x, Value y) { return arith::MaxSIOp::create(b, loc, x, y); }
-  Value cmp(arith::CmpIPredicate p, Value x, Value y) {
-    return arith::CmpIOp::create(b, loc, p, x, y);
-  }
-  Value loadIndex(Value memref, ValueRange indices) {
-    Value v = memref::LoadOp::create(b, loc, memref, indices);
-    return arith::IndexCastOp::create(b, loc, b.getIndexType(), v);
-  }
-  /// Converts a scalar or vector of floats to f32 elements.
-  Value toF32(Value v) {
-    Type t = v.getType();
-    auto element = cast<FloatType>(getElementTypeOrSelf(t));
-    if (element.isF32())
-      return v;
-    Type target = b.getF32Type();
-    if (auto vt = dyn_cast<VectorType>(t))
-      target = VectorType::get(vt.getShape(), target);
-    if (element.getWidth() < 32)
-      return arith::ExtFOp::create(b, loc, target, v);
-    return arith::TruncFOp::create(b, loc, target, v);
-  }
-  Value fromF32(Value v, Type element) {
-    if (element.isF32())
-      return v;
-    Type target = element;
-    if (auto vt = dyn_cast<VectorType>(v.getType()))
-      target = VectorType::get(vt.getShape(), element);
-    if (cast<FloatType>(element).getWidth() < 32)
-      return arith::TruncFOp::create(b, loc, target, v);
-    return arith::ExtFOp::create(b, loc, target, v);
-  }
+  using LoopEmitter::LoopEmitter;
 
   /// A loaded row as f32, rounded through the cache's element type first
   /// when the row stands for one the cache is storing in the same step (a
@@ -237,31 +198,7 @@ public:
     }
   }
 
-  OpBuilder &b;
-  Location loc;
 };
-
-/// Right-aligned broadcast indices of the explicit mask.
-SmallVector<Value, 4> maskIndices(TileEmitter &e, Value mask,
-                                  ArrayRef<Value> full) {
-  auto type = cast<MemRefType>(mask.getType());
-  int64_t shift = 4 - type.getRank();
-  SmallVector<Value, 4> indices;
-  for (int64_t d = 0; d < type.getRank(); ++d) {
-    int64_t size = type.getDimSize(d);
-    if (size == 1) {
-      indices.push_back(e.index(0));
-    } else if (ShapedType::isDynamic(size)) {
-      Value dim = memref::DimOp::create(e.b, e.loc, mask, d);
-      Value isOne = e.cmp(arith::CmpIPredicate::eq, dim, e.index(1));
-      indices.push_back(
-          arith::SelectOp::create(e.b, e.loc, isOne, e.index(0), full[d + shift]));
-    } else {
-      indices.push_back(full[d + shift]);
-    }
-  }
-  return indices;
-}
 
 /// Emits `for v in [lo, hi) step 1 { body(v) }` without iteration values.
 template <typename Fn>
@@ -921,18 +858,11 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       q = arith::MulFOp::create(b, loc, q, scale);
       vector::StoreOp::create(b, loc, q, qs, ValueRange{m, c0});
       Value pos = e.add(i, offset);
-      Value hi = length;
-      if (a.causal)
-        hi = e.minS(hi, e.add(pos, c1));
-      if (a.windowRight >= 0)
-        hi = e.minS(hi, e.add(pos, e.index(a.windowRight + 1)));
-      Value lo = e.index(a.kvStart);
-      if (a.windowLeft >= 0)
-        lo = e.maxS(lo, e.sub(pos, e.index(a.windowLeft)));
-      Value start = e.index(a.kvStart);
-      lo = e.maxS(e.sub(lo, start), c0);
-      hi = e.minS(e.sub(hi, start), e.index(a.kvLen));
-      hi = arith::SelectOp::create(b, loc, inQuery, e.maxS(hi, lo), lo);
+      auto [lo, visibleHi] = visibleKeys(
+          e, pos, length,
+          KeyBounds{a.causal, a.windowLeft, a.windowRight, a.kvStart,
+                    a.kvLen});
+      Value hi = arith::SelectOp::create(b, loc, inQuery, visibleHi, lo);
       memref::StoreOp::create(b, loc, lo, rowLo, m);
       memref::StoreOp::create(b, loc, hi, rowHi, m);
       memref::StoreOp::create(b, loc, e.negInf(), rowMax, m);
