@@ -225,6 +225,29 @@ SmallVector<std::pair<int64_t, int64_t>> chunks(int64_t size, int64_t width) {
   return out;
 }
 
+/// Addresses of the K rows of keys jb + n0 + [0, count) (clamped to
+/// `lastKey`) and, with prefetch on, prefetches of each key's V row (read by
+/// P.V right after the scores) and of the K row one block later.
+SmallVector<std::pair<Value, SmallVector<Value, 4>>>
+keyRowsWithPrefetch(TileEmitter &e, const AttentionParts &a,
+                    const TileConfig &config, Value bIdx, Value kh, Value jb,
+                    Value n0, int64_t count, Value lastKey, int64_t headDim,
+                    int64_t block) {
+  SmallVector<std::pair<Value, SmallVector<Value, 4>>> rows;
+  for (int64_t r = 0; r < count; ++r) {
+    Value j = e.minS(e.add(jb, e.add(n0, e.index(r))), lastKey);
+    rows.push_back(e.row(a.keys, bIdx, kh, j));
+    if (!config.prefetch)
+      continue;
+    auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
+    e.prefetchRow(vMem, vIdx, cast<MemRefType>(vMem.getType()).getDimSize(3));
+    Value ahead = e.minS(e.add(j, e.index(block)), lastKey);
+    auto [kMem, kIdx] = e.row(a.keys, bIdx, kh, ahead);
+    e.prefetchRow(kMem, kIdx, headDim);
+  }
+  return rows;
+}
+
 /// Keys per transposed block column group and rows per kernel of the
 /// transposed score kernel.
 constexpr int64_t kTransposeKeys = 16;
@@ -252,19 +275,8 @@ void emitScoresTransposed(TileEmitter &e, const AttentionParts &a,
   // Transpose the block's K rows into kt.
   forRange(e, c0, e.index(block / kTransposeKeys), [&](Value group) {
     Value n0 = e.mul(group, e.index(kTransposeKeys));
-    SmallVector<std::pair<Value, SmallVector<Value, 4>>> rows;
-    for (int64_t r = 0; r < kTransposeKeys; ++r) {
-      Value j = e.minS(e.add(jb, e.add(n0, e.index(r))), lastKey);
-      rows.push_back(e.row(a.keys, bIdx, kh, j));
-      if (!config.prefetch)
-        continue;
-      auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
-      e.prefetchRow(vMem, vIdx,
-                    cast<MemRefType>(vMem.getType()).getDimSize(3));
-      Value ahead = e.minS(e.add(j, e.index(block)), lastKey);
-      auto [kMem, kIdx] = e.row(a.keys, bIdx, kh, ahead);
-      e.prefetchRow(kMem, kIdx, headDim);
-    }
+    auto rows = keyRowsWithPrefetch(e, a, config, bIdx, kh, jb, n0,
+                                    kTransposeKeys, lastKey, headDim, block);
     for (auto [d0, width] : chunks(headDim, kTransposeKeys)) {
       SmallVector<Value> tile;
       for (int64_t r = 0; r < kTransposeKeys; ++r) {
@@ -407,21 +419,8 @@ void emitScores(TileEmitter &e, const AttentionParts &a,
 
   forRange(e, c0, e.index(block / kKeysPerKernel), [&](Value nb) {
     Value n0 = e.mul(nb, e.index(kKeysPerKernel));
-    SmallVector<std::pair<Value, SmallVector<Value, 4>>> keyRows;
-    for (int64_t n = 0; n < kKeysPerKernel; ++n) {
-      Value j = e.minS(e.add(jb, e.add(n0, e.index(n))), lastKey);
-      keyRows.push_back(e.row(a.keys, bIdx, kh, j));
-      if (!config.prefetch)
-        continue;
-      // Stream the cache ahead of use: this key's V row (read by P.V after
-      // the scores) and the K row one block later.
-      auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
-      e.prefetchRow(vMem, vIdx,
-                    cast<MemRefType>(vMem.getType()).getDimSize(3));
-      Value ahead = e.minS(e.add(j, e.index(block)), lastKey);
-      auto [kMem, kIdx] = e.row(a.keys, bIdx, kh, ahead);
-      e.prefetchRow(kMem, kIdx, headDim);
-    }
+    auto keyRows = keyRowsWithPrefetch(e, a, config, bIdx, kh, jb, n0,
+                                       kKeysPerKernel, lastKey, headDim, block);
     for (auto [m0, mr] : chunks(tileRows, kRowsPerKernel)) {
       int64_t nr = kKeysPerKernel;
       auto loadKey = [&](int64_t n, Value d, int64_t width) {
