@@ -351,7 +351,8 @@ bool isBatchInvariant(Value mask) {
 }
 } // namespace
 
-std::optional<int64_t> mlir::kv::raising::provenCausalOffset(Value mask) {
+std::optional<SmallVector<int64_t>>
+mlir::kv::raising::provenVisiblePrefixes(Value mask) {
   // A broadcast over batch dims repeats one mask: prove that one.
   while (auto b = mask.getDefiningOp<linalg::BroadcastOp>()) {
     int64_t rank = b.getInit().getType().getRank();
@@ -428,6 +429,16 @@ std::optional<int64_t> mlir::kv::raising::provenCausalOffset(Value mask) {
         return std::nullopt;
     }
   }
+  return visible;
+}
+
+std::optional<int64_t> mlir::kv::raising::provenCausalOffset(Value mask) {
+  std::optional<SmallVector<int64_t>> rows = provenVisiblePrefixes(mask);
+  if (!rows)
+    return std::nullopt;
+  const SmallVector<int64_t> &visible = *rows;
+  int64_t sq = visible.size(),
+          skv = cast<RankedTensorType>(mask.getType()).getShape().back();
 
   // Row i sees j <= i + c, clipped to [0, Skv): a row strictly inside gives
   // c, and every row must agree with it.

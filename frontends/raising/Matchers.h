@@ -84,6 +84,12 @@ View unrepeatHeads(const View &view, int64_t &group);
 /// broadcast over the batch dims; each is evaluated over all (i, j).
 std::optional<int64_t> provenCausalOffset(Value mask);
 
+/// The exhaustive evaluation behind provenCausalOffset: for each query row
+/// `i` of `mask` (same spellings, same size limit), the number of leading
+/// keys it keeps, proven the same in every batch entry and a prefix (every
+/// key after the first hidden one is hidden too); none otherwise.
+std::optional<SmallVector<int64_t>> provenVisiblePrefixes(Value mask);
+
 /// provenCausalOffset memoised per mask value (one mask often feeds every
 /// layer, and proving it is linear in its size). Listens to the rewrite so
 /// that a value whose op is erased is forgotten: its storage may be reused

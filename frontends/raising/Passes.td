@@ -54,6 +54,27 @@ def RaiseAttentionPass
       new dim, or one reading 0 there from a unit dim inserted by
       tensor.expand_shape (`x[:, :, None].expand(...)`).
 
+    - cache updates written as `tensor.insert_slice` of the step's rows
+      into a static-size cache tensor: when K and V are (in natural layout)
+      `insert_slice %new into %cache[0.., past, 0] [.., S, D] [1, ..]`, both
+      at the same offset `past` (a constant or a runtime index) with the
+      same `S`, and attention runs over all `C` cache rows, a mask proven to
+      keep exactly the keys `j < past + S` becomes `kv_lens = past + S`
+      (a `tensor<Bxi32>` built from `past`), and one keeping `j <= past + i`
+      as well (queries = the `S` rows written) adds `causal` with
+      `causal_offset = past` (constant) or `offsets = past` (runtime). A
+      constant `past` is proven by the exhaustive evaluation above; a
+      runtime `past` only for a mask generic with no inputs whose body is
+      `linalg.index` of the key dim compared (signed) with `past + S` (and
+      `past + i`, `i` the query dim's linalg.index), the very SSA value of
+      the insert offset, combined with `arith.andi` and yielded as i1 or as
+      `select(c, 0.0, -inf)`. The insert_slice ops stay (they are the cache
+      update, the returned caches are unchanged). Any other bound (off by
+      one, from another value than the insert offset, a causal offset other
+      than `past`, attention over another tensor than the one written)
+      keeps the explicit mask. `tensor.concat` of cached and new K/V is
+      attended over the concatenated tensors with the mask explicit.
+
     Anything else is left untouched: scale or mask after the softmax, mask
     before the scale, softmax or reduction over another axis, contractions
     over other dims (e.g. P^T V), non-zero accumulators, bodies other than

@@ -12,7 +12,10 @@
 // maps transpose K, a matmul (one head) or a multiply-add linalg.generic over
 // [B, H, S, D] operands. Q, K and V must each be found in [batch..., S, D]
 // order at some tensor of their producer chain (Layouts.cpp); the mask may be
-// proven causal (CausalMask.cpp).
+// proven causal (CausalMask.cpp). K and V written into static caches with
+// tensor.insert_slice at an offset `past` and attended over the whole cache
+// with a mask proven to be `j < past + S` (and causal) raise with kv_lens
+// (and causal_offset / offsets) instead of the mask.
 //
 //===----------------------------------------------------------------------===//
 
@@ -23,6 +26,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/Matchers.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 
@@ -456,6 +460,206 @@ SmallVector<unsigned> concat(ArrayRef<unsigned> batch, unsigned row,
   return dims;
 }
 
+/// A cache update `tensor.insert_slice %new into %cache[0.., past, 0]
+/// [.., rows, ..] [1, ..]` writing `rows` whole rows of the sequence dim
+/// (rank - 2) of a static cache of `capacity` rows.
+struct CacheWrite {
+  /// The offset as written (a Value, or an attribute for a static offset).
+  OpFoldResult past;
+  std::optional<int64_t> constPast;
+  int64_t rows = 0, capacity = 0;
+};
+
+std::optional<CacheWrite> matchCacheWrite(Value v) {
+  auto ins = v.getDefiningOp<tensor::InsertSliceOp>();
+  if (!ins)
+    return std::nullopt;
+  RankedTensorType dest = ins.getDestType();
+  int64_t r = dest.getRank();
+  if (r < 2 || !dest.hasStaticShape() || ins.getSourceType().getRank() != r)
+    return std::nullopt;
+  SmallVector<OpFoldResult> offsets = ins.getMixedOffsets(),
+                            sizes = ins.getMixedSizes(),
+                            strides = ins.getMixedStrides();
+  CacheWrite w;
+  w.capacity = dest.getDimSize(r - 2);
+  for (int64_t d = 0; d < r; ++d) {
+    std::optional<int64_t> size = getConstantIntValue(sizes[d]);
+    std::optional<int64_t> stride = getConstantIntValue(strides[d]);
+    if (!size || stride != 1)
+      return std::nullopt;
+    if (d != r - 2) {
+      if (getConstantIntValue(offsets[d]) != 0 || *size != dest.getDimSize(d))
+        return std::nullopt;
+      continue;
+    }
+    w.rows = *size;
+    w.past = offsets[d];
+    w.constPast = getConstantIntValue(offsets[d]);
+  }
+  // Lengths are i32; a static offset must be in bounds.
+  if (w.rows < 1 || w.capacity > std::numeric_limits<int32_t>::max() ||
+      (w.constPast && (*w.constPast < 0 || *w.constPast + w.rows > w.capacity)))
+    return std::nullopt;
+  return w;
+}
+
+/// `past * p + i * q + k` over index values, with `i` the query index.
+struct Lin {
+  int64_t past = 0, i = 0, k = 0;
+  bool operator==(const Lin &o) const {
+    return past == o.past && i == o.i && k == o.k;
+  }
+};
+
+/// Reads `v` (index typed, in the body of `g`) as a sum of `past` (the
+/// insert offset, defined outside), linalg.index `iDim` and small constants
+/// (so that nothing wraps: past and i are at most the cache size).
+std::optional<Lin> matchLin(Value v, linalg::GenericOp g, unsigned iDim,
+                            Value past, int depth = 0) {
+  if (depth > 8 || !v.getType().isIndex())
+    return std::nullopt;
+  if (v == past)
+    return Lin{1, 0, 0};
+  if (std::optional<int64_t> c = getConstantIntValue(v)) {
+    if (*c < -(int64_t(1) << 32) || *c > (int64_t(1) << 32))
+      return std::nullopt;
+    return Lin{0, 0, *c};
+  }
+  if (auto index = v.getDefiningOp<linalg::IndexOp>()) {
+    if (index->getParentOp() != g.getOperation() || index.getDim() != iDim)
+      return std::nullopt;
+    return Lin{0, 1, 0};
+  }
+  if (auto add = v.getDefiningOp<arith::AddIOp>()) {
+    auto a = matchLin(add.getLhs(), g, iDim, past, depth + 1);
+    auto b = matchLin(add.getRhs(), g, iDim, past, depth + 1);
+    if (!a || !b)
+      return std::nullopt;
+    return Lin{a->past + b->past, a->i + b->i, a->k + b->k};
+  }
+  return std::nullopt;
+}
+
+/// Reads the i1 `cond` (in the body of `g`) as a conjunction of upper bounds
+/// `j <= lin` on the key index (linalg.index `jDim`), compared signed.
+bool matchKeyBounds(Value cond, linalg::GenericOp g, unsigned iDim,
+                    unsigned jDim, Value past, SmallVector<Lin> &bounds,
+                    int depth = 0) {
+  if (depth > 8)
+    return false;
+  if (auto andOp = cond.getDefiningOp<arith::AndIOp>())
+    return matchKeyBounds(andOp.getLhs(), g, iDim, jDim, past, bounds,
+                          depth + 1) &&
+           matchKeyBounds(andOp.getRhs(), g, iDim, jDim, past, bounds,
+                          depth + 1);
+  auto cmp = cond.getDefiningOp<arith::CmpIOp>();
+  if (!cmp || !cmp.getLhs().getType().isIndex())
+    return false;
+  auto isKey = [&](Value v) {
+    auto index = v.getDefiningOp<linalg::IndexOp>();
+    return index && index->getParentOp() == g.getOperation() &&
+           index.getDim() == jDim;
+  };
+  using P = arith::CmpIPredicate;
+  P pred = cmp.getPredicate();
+  Value other;
+  int64_t adjust;
+  if (isKey(cmp.getLhs()) && (pred == P::slt || pred == P::sle)) {
+    other = cmp.getRhs();
+    adjust = pred == P::slt ? -1 : 0;
+  } else if (isKey(cmp.getRhs()) && (pred == P::sgt || pred == P::sge)) {
+    other = cmp.getLhs();
+    adjust = pred == P::sgt ? -1 : 0;
+  } else {
+    return false;
+  }
+  std::optional<Lin> bound = matchLin(other, g, iDim, past);
+  if (!bound)
+    return false;
+  bound->k += adjust;
+  bounds.push_back(*bound);
+  return true;
+}
+
+/// The visibility a mask proves over a cache written at `past`: keys
+/// `j < past + rows` (`kv_lens`), and with `causal` also `j <= past + i`.
+struct CacheBound {
+  bool causal = false;
+};
+
+/// A mask generic (no inputs, identity init it does not read) yielding
+/// `cond` (i1) or `select(cond, 0.0, -inf)` (float), with `cond` made of
+/// linalg.index of its last two dims compared with `past + rows` (and
+/// `past + i` for causal), `past` being the insert offset value itself.
+std::optional<CacheBound> matchDynamicCacheMask(Value mask, Value past,
+                                                int64_t rows, int64_t sq) {
+  auto g = mask.getDefiningOp<linalg::GenericOp>();
+  if (!g || g.getNumDpsInputs() != 0 || g.getNumDpsInits() != 1 ||
+      g.getNumResults() != 1 || !g.hasPureTensorSemantics() ||
+      g.getNumParallelLoops() != g.getNumLoops() || g.getNumLoops() < 2 ||
+      !g.getIndexingMapsArray()[0].isIdentity())
+    return std::nullopt;
+  Block &body = g.getRegion().front();
+  if (!body.getArgument(0).use_empty())
+    return std::nullopt;
+  unsigned n = g.getNumLoops();
+  Value yielded = body.getTerminator()->getOperand(0);
+  Type element = yielded.getType();
+  Value cond;
+  if (element.isInteger(1)) {
+    cond = yielded;
+  } else if (isa<FloatType>(element)) {
+    auto select = yielded.getDefiningOp<arith::SelectOp>();
+    APFloat keep(0.0f), drop(0.0f);
+    if (!select ||
+        !matchPattern(select.getTrueValue(), m_ConstantFloat(&keep)) ||
+        !matchPattern(select.getFalseValue(), m_ConstantFloat(&drop)) ||
+        !keep.isZero() || !drop.isInfinity() || !drop.isNegative())
+      return std::nullopt;
+    cond = select.getCondition();
+  } else {
+    return std::nullopt;
+  }
+  SmallVector<Lin> bounds;
+  if (!matchKeyBounds(cond, g, n - 2, n - 1, past, bounds))
+    return std::nullopt;
+  Lin length{1, 0, rows - 1}, causal{1, 1, 0};
+  CacheBound result;
+  bool hasLength = false;
+  for (const Lin &b : bounds) {
+    if (b == length)
+      hasLength = true;
+    else if (b == causal)
+      result.causal = true;
+    else
+      return std::nullopt;
+  }
+  // Causal alone implies the length bound when the queries are the rows
+  // written (i < rows).
+  if (result.causal && sq != rows)
+    return std::nullopt;
+  if (!hasLength && !result.causal)
+    return std::nullopt;
+  return result;
+}
+
+/// The same two bounds for a static offset, proven by exhaustive evaluation.
+std::optional<CacheBound> matchConstantCacheMask(Value mask, int64_t past,
+                                                 int64_t rows, int64_t sq) {
+  std::optional<SmallVector<int64_t>> visible = provenVisiblePrefixes(mask);
+  if (!visible || static_cast<int64_t>(visible->size()) != sq)
+    return std::nullopt;
+  if (llvm::all_of(*visible, [&](int64_t v) { return v == past + rows; }))
+    return CacheBound{false};
+  if (sq != rows)
+    return std::nullopt;
+  for (int64_t i = 0; i < sq; ++i)
+    if ((*visible)[i] != past + i + 1)
+      return std::nullopt;
+  return CacheBound{true};
+}
+
 /// Matches `P V` with `P = softmax(scores [+ mask | select(mask, scores,
 /// -inf)])` over the key axis and `scores = [softcap](scale * Q K^T)`,
 /// rooted at the second contraction, with Q, K, V, the mask and the output in
@@ -562,11 +766,34 @@ struct RaiseAttentionPattern : OpInterfaceRewritePattern<linalg::LinalgOp> {
     // query and key dims themselves, not broadcast.
     std::optional<int64_t> causalOffset;
     unsigned maskRank = chain->mask ? chain->maskMap.getNumResults() : 0;
-    if (maskRank >= 2 &&
-        chain->maskMap.getResult(maskRank - 2) ==
-            rewriter.getAffineDimExpr(rank - 2) &&
-        chain->maskMap.getResult(maskRank - 1) ==
-            rewriter.getAffineDimExpr(rank - 1))
+    bool maskOnScores = maskRank >= 2 &&
+                        chain->maskMap.getResult(maskRank - 2) ==
+                            rewriter.getAffineDimExpr(rank - 2) &&
+                        chain->maskMap.getResult(maskRank - 1) ==
+                            rewriter.getAffineDimExpr(rank - 1);
+    // K and V written into static caches at the same offset, attended over
+    // the whole cache with a mask proven to hide exactly the keys past the
+    // write (and the causal future): kv_lens (and offsets / causal_offset).
+    std::optional<CacheWrite> write;
+    std::optional<CacheBound> cacheBound;
+    if (maskOnScores && key.collapse.empty() && value.collapse.empty() &&
+        key.isNatural() && value.isNatural()) {
+      write = matchCacheWrite(key.base);
+      std::optional<CacheWrite> valueWrite = matchCacheWrite(value.base);
+      if (write && valueWrite && write->rows == valueWrite->rows &&
+          write->capacity == valueWrite->capacity &&
+          write->capacity == ks[rank - 2] &&
+          (write->constPast ? write->constPast == valueWrite->constPast
+                            : write->past == valueWrite->past)) {
+        if (write->constPast)
+          cacheBound = matchConstantCacheMask(chain->mask, *write->constPast,
+                                              write->rows, qs[rank - 2]);
+        else
+          cacheBound = matchDynamicCacheMask(
+              chain->mask, cast<Value>(write->past), write->rows, qs[rank - 2]);
+      }
+    }
+    if (maskOnScores && !cacheBound)
       causalOffset =
           cache ? cache->get(chain->mask) : provenCausalOffset(chain->mask);
 
@@ -574,10 +801,40 @@ struct RaiseAttentionPattern : OpInterfaceRewritePattern<linalg::LinalgOp> {
     Value q4 = to4D(rewriter, loc, materialize(rewriter, loc, *query));
     Value k4 = to4D(rewriter, loc, materialize(rewriter, loc, key));
     Value v4 = to4D(rewriter, loc, materialize(rewriter, loc, value));
-    Value mask4 = chain->mask && !causalOffset
+    Value mask4 = chain->mask && !causalOffset && !cacheBound
                       ? to4D(rewriter, loc, chain->mask)
                       : Value();
     auto q4Type = cast<RankedTensorType>(q4.getType());
+    Value kvLens, offsets;
+    if (cacheBound) {
+      int64_t batchSize = q4Type.getDimSize(0);
+      auto lensType = RankedTensorType::get({batchSize}, rewriter.getI32Type());
+      auto fillLens = [&](Value scalar) {
+        Value empty = tensor::EmptyOp::create(
+            rewriter, loc, lensType.getShape(), rewriter.getI32Type());
+        return linalg::FillOp::create(rewriter, loc, scalar, empty)
+            .getResult(0);
+      };
+      if (write->constPast) {
+        kvLens = arith::ConstantOp::create(
+            rewriter, loc,
+            DenseElementsAttr::get(
+                lensType, rewriter.getI32IntegerAttr(static_cast<int32_t>(
+                              *write->constPast + write->rows))));
+        if (cacheBound->causal)
+          causalOffset = *write->constPast;
+      } else {
+        Value past32 = arith::IndexCastOp::create(
+            rewriter, loc, rewriter.getI32Type(), cast<Value>(write->past));
+        Value rows32 = arith::ConstantOp::create(
+            rewriter, loc, rewriter.getI32IntegerAttr(write->rows));
+        kvLens = fillLens(arith::AddIOp::create(rewriter, loc, past32, rows32));
+        if (cacheBound->causal) {
+          offsets = fillLens(past32);
+          causalOffset = 0;
+        }
+      }
+    }
     auto outType =
         RankedTensorType::get({q4Type.getDimSize(0), q4Type.getDimSize(1),
                                q4Type.getDimSize(2), vs.back()},
@@ -585,7 +842,7 @@ struct RaiseAttentionPattern : OpInterfaceRewritePattern<linalg::LinalgOp> {
     Value init = tensor::EmptyOp::create(rewriter, loc, outType.getShape(),
                                          rewriter.getF32Type());
     auto attention = kv::AttentionOp::create(
-        rewriter, loc, TypeRange{outType}, q4, k4, v4, mask4, Value(), Value(),
+        rewriter, loc, TypeRange{outType}, q4, k4, v4, mask4, kvLens, offsets,
         init, rewriter.getF32FloatAttr(static_cast<float>(chain->scale)),
         chain->softcap
             ? rewriter.getF32FloatAttr(static_cast<float>(*chain->softcap))

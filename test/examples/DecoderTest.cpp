@@ -1039,4 +1039,182 @@ TEST(DecoderLayerSpelling, LlamaGqa4dFusedMatchesUnfused) {
   checkExecution(llamaGqa4dLayer());
 }
 
+//===----------------------------------------------------------------------===//
+// A decode step writing a static-size cache tensor with tensor.insert_slice
+//===----------------------------------------------------------------------===//
+
+/// Inputs/cache_insert_decode.mlir: Q [H, 1, D], caches [H, C, D] (K and V),
+/// the step's K/V rows [H, 1, D] and the position `past` as tensor<1xi32>;
+/// results: the output [H, 1, D] and both updated caches.
+struct CacheStep {
+  static constexpr int64_t heads = 2, capacity = 64, d = 8;
+  static constexpr int32_t past = 37;
+};
+
+std::string cacheInsertPath() {
+  return variantPath("cache_insert_decode.mlir");
+}
+
+/// softmax(0.5 * q k^T) v over the cache after the write, keys j < past + 1
+/// (all 64 slots with `ignoreLength`).
+Mat cacheStepReference(const Mat &q, const Mat &kc, const Mat &vc,
+                       bool ignoreLength) {
+  using S = CacheStep;
+  int64_t visible = ignoreLength ? S::capacity : S::past + 1;
+  Mat out(S::heads * S::d, 0.0);
+  for (int64_t h = 0; h < S::heads; ++h) {
+    std::vector<double> p(visible);
+    double mx = -std::numeric_limits<double>::infinity();
+    for (int64_t j = 0; j < visible; ++j) {
+      double dot = 0.0;
+      for (int64_t e = 0; e < S::d; ++e)
+        dot += q[h * S::d + e] * kc[(h * S::capacity + j) * S::d + e];
+      p[j] = 0.5 * dot;
+      mx = std::max(mx, p[j]);
+    }
+    double sum = 0.0;
+    for (double &x : p) {
+      x = std::exp(x - mx);
+      sum += x;
+    }
+    for (int64_t j = 0; j < visible; ++j)
+      for (int64_t e = 0; e < S::d; ++e)
+        out[h * S::d + e] += p[j] / sum * vc[(h * S::capacity + j) * S::d + e];
+  }
+  return out;
+}
+
+// The masked attention over the cache raises to one kv.attention with
+// kv_lens and no mask tensor; the insert_slice cache updates stay.
+TEST(CacheInsert, DecodeStepRaisesToKvLens) {
+  TempDir dir;
+  ASSERT_FALSE(dir.path().empty()) << dir.failure();
+  std::string raised = dir.path() + "/raised.mlir";
+  std::string err = dir.path() + "/err.log";
+  ASSERT_EQ(runCommand(shellQuote(optPath()) + " " +
+                           shellQuote(cacheInsertPath()) +
+                           " --pass-pipeline='builtin.module(func.func("
+                           "kv-raise-attention))'",
+                       raised, err),
+            0)
+      << readAll(err);
+  std::string after = readAll(raised);
+  EXPECT_EQ(countOf(after, "kv.attention "), 1) << after;
+  EXPECT_EQ(countOf(after, " kv_lens("), 1) << after;
+  EXPECT_EQ(countOf(after, " mask("), 0) << after;
+  EXPECT_EQ(countOf(after, "tensor.insert_slice "), 2) << after;
+  for (const char *gone : {"linalg.softmax", "linalg.batch_matmul",
+                           "linalg.generic", "linalg.transpose"})
+    EXPECT_EQ(countOf(after, gone), 0) << gone << " left in\n" << after;
+}
+
+// Fused (kv_lens) and unfused (explicit mask) compiles agree with each other
+// and with the float64 reference on one decode step at past = 37 of 64
+// slots; the updated caches hold the new rows at slot 37. The slots past 38
+// hold large values, so attending to them is far off.
+TEST(CacheInsert, DecodeStepFusedMatchesUnfusedAndReference) {
+  using S = CacheStep;
+  Artifact fused, unfused;
+  ASSERT_TRUE(fused.compile(cacheInsertPath(), ""));
+  ASSERT_TRUE(unfused.compile(cacheInsertPath(), "--raise=false"));
+  const int64_t rowCount = S::heads * S::d,
+                cacheCount = S::heads * S::capacity * S::d;
+  int64_t bitsDiffer = 0;
+  for (unsigned seed : {1u, 2u, 3u}) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    std::mt19937 rng(seed);
+    std::uniform_real_distribution<float> dist(-2.0f, 2.0f);
+    auto random = [&](int64_t n, float amplitude) {
+      std::vector<float> v(n);
+      for (float &x : v)
+        x = amplitude * dist(rng);
+      return v;
+    };
+    std::vector<float> q = random(rowCount, 1.0f);
+    std::vector<float> kCache = random(cacheCount, 1.0f);
+    std::vector<float> vCache = random(cacheCount, 1.0f);
+    // Stale slots beyond the step: large keys and values.
+    for (int64_t h = 0; h < S::heads; ++h)
+      for (int64_t j = S::past + 1; j < S::capacity; ++j)
+        for (int64_t e = 0; e < S::d; ++e) {
+          kCache[(h * S::capacity + j) * S::d + e] *= 4.0f;
+          vCache[(h * S::capacity + j) * S::d + e] += 20.0f;
+        }
+    std::vector<float> kNew = random(rowCount, 1.0f);
+    std::vector<float> vNew = random(rowCount, 1.0f);
+    std::vector<int32_t> pos = {S::past};
+
+    struct Result {
+      std::vector<float> out, k, v;
+    };
+    auto run = [&](const Artifact &art) {
+      const float nan = std::numeric_limits<float>::quiet_NaN();
+      std::vector<float> q2 = q, kc = kCache, vc = vCache, kn = kNew, vn = vNew;
+      std::vector<int32_t> p = pos;
+      Result r{std::vector<float>(rowCount, nan),
+               std::vector<float>(cacheCount, nan),
+               std::vector<float>(cacheCount, nan)};
+      auto bytes = [](const auto &v) {
+        return static_cast<int64_t>(v.size() * sizeof(v[0]));
+      };
+      std::vector<kvfuse_binding> bindings = {
+          {"arg0", q2.data(), bytes(q2), nullptr},
+          {"arg1", kc.data(), bytes(kc), nullptr},
+          {"arg2", vc.data(), bytes(vc), nullptr},
+          {"arg3", kn.data(), bytes(kn), nullptr},
+          {"arg4", vn.data(), bytes(vn), nullptr},
+          {"arg5", p.data(), bytes(p), nullptr},
+          {"out0", r.out.data(), bytes(r.out), nullptr},
+          {"out1", r.k.data(), bytes(r.k), nullptr},
+          {"out2", r.v.data(), bytes(r.v), nullptr}};
+      EXPECT_EQ(kvfuse_run(art.get(), "decode_step_cache_insert",
+                           bindings.data(),
+                           static_cast<int64_t>(bindings.size()), nullptr, 0),
+                KVFUSE_OK)
+          << kvfuse_last_error();
+      return r;
+    };
+    Result f = run(fused), u = run(unfused);
+    ASSERT_EQ(countNaN(f.out), 0) << "fused output has unwritten elements";
+    ASSERT_EQ(countNaN(u.out), 0) << "unfused output has unwritten elements";
+
+    // The updated caches: the inputs with the new rows at slot `past`.
+    std::vector<float> kExpected = kCache, vExpected = vCache;
+    for (int64_t h = 0; h < S::heads; ++h)
+      for (int64_t e = 0; e < S::d; ++e) {
+        kExpected[(h * S::capacity + S::past) * S::d + e] = kNew[h * S::d + e];
+        vExpected[(h * S::capacity + S::past) * S::d + e] = vNew[h * S::d + e];
+      }
+    EXPECT_TRUE(f.k == kExpected) << "fused K cache";
+    EXPECT_TRUE(f.v == vExpected) << "fused V cache";
+    EXPECT_TRUE(u.k == kExpected) << "unfused K cache";
+    EXPECT_TRUE(u.v == vExpected) << "unfused V cache";
+
+    Mat ref = cacheStepReference(toDouble(q), toDouble(kExpected),
+                                 toDouble(vExpected), false);
+    double fusedVsUnfused = relErr(f.out, toDouble(u.out));
+    double fusedVsRef = relErr(f.out, ref);
+    double unfusedVsRef = relErr(u.out, ref);
+    std::printf("[ cache_insert_decode seed %u ] rel. error fused vs unfused "
+                "%.3g, fused vs f64 %.3g, unfused vs f64 %.3g\n",
+                seed, fusedVsUnfused, fusedVsRef, unfusedVsRef);
+    EXPECT_LE(fusedVsUnfused, kTolerance);
+    EXPECT_LE(fusedVsRef, kTolerance);
+    EXPECT_LE(unfusedVsRef, kTolerance);
+    // Attending to the whole cache (no length bound), or to the cache
+    // before the write, is far off.
+    double noLength =
+        relErr(f.out, cacheStepReference(toDouble(q), toDouble(kExpected),
+                                         toDouble(vExpected), true));
+    double staleRow =
+        relErr(f.out, cacheStepReference(toDouble(q), toDouble(kCache),
+                                         toDouble(vCache), false));
+    EXPECT_GT(noLength, kFlawDistance) << "no length bound only " << noLength;
+    EXPECT_GT(staleRow, kFlawDistance) << "stale row only " << staleRow;
+    for (int64_t i = 0; i < rowCount; ++i)
+      bitsDiffer += std::memcmp(&f.out[i], &u.out[i], 4) != 0;
+  }
+  EXPECT_GT(bitsDiffer, 0) << "fused and unfused outputs are bit-identical";
+}
+
 } // namespace
