@@ -16,6 +16,7 @@
 
 #include "dialects/kv/KvOps.h"
 #include "lowering/Passes.h"
+#include "lowering/common/AttentionSpec.h"
 #include "lowering/common/LoopEmitter.h"
 #include "lowering/common/Patterns.h"
 
@@ -41,40 +42,6 @@ namespace {
 
 using Emitter = LoopEmitter;
 
-/// Where the rows of K or V come from: a dense [B, H, S, D] memref, or the
-/// page pool of a cache through its page table.
-struct RowSource {
-  Value memref;
-  Value pageTable; // null for a dense memref
-  int64_t pageSize = 0;
-
-  /// The leading indices of row (batch, head, token); the feature index is
-  /// appended by the caller.
-  SmallVector<Value, 4> row(Emitter &e, Value batch, Value head,
-                            Value token) const {
-    if (!pageTable)
-      return {batch, head, token};
-    Value size = e.index(pageSize);
-    Value slot = arith::DivUIOp::create(e.b, e.loc, token, size);
-    Value within = arith::RemUIOp::create(e.b, e.loc, token, size);
-    Value page = e.loadIndex(pageTable, {batch, slot});
-    return {page, head, within};
-  }
-
-  Type elementType() const {
-    return cast<MemRefType>(memref.getType()).getElementType();
-  }
-};
-
-/// Sources of a cache's keys and values.
-std::pair<RowSource, RowSource> cacheSources(OpBuilder &b, Location loc,
-                                             Value cache) {
-  auto view = CacheViewOp::create(b, loc, cache);
-  int64_t pageSize = cast<CacheType>(cache.getType()).getPageSize();
-  return {RowSource{view.getKeyPool(), view.getPageTable(), pageSize},
-          RowSource{view.getValuePool(), view.getPageTable(), pageSize}};
-}
-
 /// Allocates a stack buffer at the start of the function, so loops reuse it.
 Value entryAlloca(OpBuilder &b, Operation *op, int64_t size) {
   OpBuilder::InsertionGuard guard(b);
@@ -84,29 +51,8 @@ Value entryAlloca(OpBuilder &b, Operation *op, int64_t size) {
       b, op->getLoc(), MemRefType::get({size}, b.getF32Type()));
 }
 
-/// How query row i finds its position p = i + offset.
-enum class OffsetKind { Static, PerSequence, BottomRight };
-
-/// Everything the attention loop nest needs, gathered from one of the three
-/// attention ops.
-struct AttentionSpec {
-  Operation *op;
-  Value query, mask, kvLens, offsets, out, lse;
-  RowSource keys, values;
-  OffsetKind offsetKind = OffsetKind::Static;
-  int64_t staticOffset = 0;
-  int64_t kvStart = 0;
-  int64_t kvLen = 0; // keys addressable by the op (Skv or the capacity)
-  int64_t kvLensDelta = 0; // added to kv_lens[b] (rows a fused append adds)
-  double scale = 1.0;
-  std::optional<double> softcap;
-  bool causal = false;
-  int64_t windowLeft = -1, windowRight = -1;
-  int64_t keyBlock = 64;
-};
-
 /// Emits the loop nest of one attention op (see the file comment).
-void emitAttention(OpBuilder &b, const AttentionSpec &s) {
+void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
   Location loc = s.op->getLoc();
   Emitter e{b, loc};
   auto queryType = cast<MemRefType>(s.query.getType());
@@ -116,7 +62,7 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s) {
   int64_t valueDim = outType.getDimSize(3);
   int64_t kvHeads = cast<MemRefType>(s.keys.memref.getType()).getDimSize(1);
   int64_t group = qHeads / kvHeads;
-  int64_t block = std::max<int64_t>(1, s.keyBlock);
+  int64_t block = std::max<int64_t>(1, keyBlock);
 
   Value acc = entryAlloca(b, s.op, valueDim);
   Value scores = entryAlloca(b, s.op, block);
@@ -129,22 +75,8 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s) {
   b.setInsertionPointToStart(batchLoop.getBody());
   Value bIdx = batchLoop.getInductionVar();
   // Global key bound of this sequence and the position of query row 0.
-  Value length = s.kvLens ? e.loadIndex(s.kvLens, {bIdx})
-                          : e.index(s.kvStart + s.kvLen);
-  if (s.kvLens && s.kvLensDelta)
-    length = e.add(length, e.index(s.kvLensDelta));
-  Value offset;
-  switch (s.offsetKind) {
-  case OffsetKind::Static:
-    offset = e.index(s.staticOffset);
-    break;
-  case OffsetKind::PerSequence:
-    offset = e.loadIndex(s.offsets, {bIdx});
-    break;
-  case OffsetKind::BottomRight:
-    offset = e.sub(length, e.index(qLen));
-    break;
-  }
+  AttentionSpec::Sequence sequence = s.sequence(e, bIdx);
+  Value length = sequence.length, offset = sequence.offset;
 
   auto headLoop = scf::ForOp::create(b, loc, c0, e.index(qHeads), c1);
   b.setInsertionPointToStart(headLoop.getBody());
@@ -159,7 +91,7 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s) {
   Value pos = e.add(iIdx, offset);
   auto [lo, hi] = visibleKeys(
       e, pos, length,
-      KeyBounds{s.causal, s.windowLeft, s.windowRight, s.kvStart, s.kvLen});
+      s.bounds());
 
   // acc = 0
   {
@@ -186,7 +118,7 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s) {
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(scoreLoop.getBody());
       Value j = scoreLoop.getInductionVar();
-      SmallVector<Value, 4> keyRow = s.keys.row(e, bIdx, khIdx, j);
+      SmallVector<Value, 4> keyRow = s.keys.row(e, bIdx, khIdx, j).second;
       auto dot = scf::ForOp::create(b, loc, c0, e.index(headDim), c1,
                                     ValueRange{zeroF});
       {
@@ -255,7 +187,8 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s) {
                                              ValueRange{e.sub(j, jb)});
         Value p = math::ExpOp::create(
             b, loc, arith::SubFOp::create(b, loc, score, newMax));
-        SmallVector<Value, 4> valueRow = s.values.row(e, bIdx, khIdx, j);
+        SmallVector<Value, 4> valueRow =
+            s.values.row(e, bIdx, khIdx, j).second;
         auto accLoop = scf::ForOp::create(b, loc, c0, e.index(valueDim), c1);
         {
           OpBuilder::InsertionGuard guard(b);
@@ -305,24 +238,6 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s) {
   b.setInsertionPointAfter(batchLoop);
 }
 
-/// Fills the parts of an AttentionSpec that every attention op shares.
-template <typename OpTy>
-AttentionSpec baseSpec(OpTy op, int64_t keyBlock) {
-  AttentionSpec s;
-  auto iface = cast<AttentionOpInterface>(op.getOperation());
-  s.op = op;
-  s.query = op.getQuery();
-  s.mask = op.getMask();
-  s.scale = iface.getEffectiveScale();
-  if (auto cap = op.getSoftcap())
-    s.softcap = cap->convertToDouble();
-  s.causal = op.getCausal();
-  s.windowLeft = iface.getWindowLeftBound();
-  s.windowRight = iface.getWindowRightBound();
-  s.keyBlock = keyBlock;
-  return s;
-}
-
 /// Whether `op` appends a dynamic number of rows (the loops need S).
 bool hasDynamicNewRows(Operation *op) {
   Value key;
@@ -369,49 +284,29 @@ struct LowerKvOp : OpRewritePattern<OpTy> {
   void lower(OpTy op, PatternRewriter &rewriter) const;
 };
 
+/// The three attention ops share one description (AttentionSpec.h).
+template <typename OpTy>
+void lowerAttention(OpTy op, PatternRewriter &rewriter, int64_t keyBlock) {
+  std::optional<AttentionSpec> s = describeAttention(op, rewriter);
+  emitAttention(rewriter, *s, keyBlock);
+}
+
 template <>
 void LowerKvOp<AttentionOp>::lower(AttentionOp op,
                                    PatternRewriter &rewriter) const {
-  AttentionSpec s = baseSpec(op, keyBlock);
-  s.keys = RowSource{op.getKey()};
-  s.values = RowSource{op.getValue()};
-  s.kvLens = op.getKvLens();
-  s.offsets = op.getOffsets();
-  s.offsetKind = s.offsets ? OffsetKind::PerSequence : OffsetKind::Static;
-  s.staticOffset = op.getCausalOffset();
-  s.kvLen = cast<MemRefType>(op.getKey().getType()).getDimSize(2);
-  s.out = op.getInit();
-  emitAttention(rewriter, s);
+  lowerAttention(op, rewriter, keyBlock);
 }
 
 template <>
 void LowerKvOp<PartialAttentionOp>::lower(PartialAttentionOp op,
                                           PatternRewriter &rewriter) const {
-  AttentionSpec s = baseSpec(op, keyBlock);
-  s.keys = RowSource{op.getKey()};
-  s.values = RowSource{op.getValue()};
-  s.kvLens = op.getKvLens();
-  s.offsets = op.getOffsets();
-  s.offsetKind = s.offsets ? OffsetKind::PerSequence : OffsetKind::Static;
-  s.staticOffset = op.getCausalOffset();
-  s.kvStart = op.getKvStart();
-  s.kvLen = cast<MemRefType>(op.getKey().getType()).getDimSize(2);
-  s.out = op.getOutInit();
-  s.lse = op.getLseInit();
-  emitAttention(rewriter, s);
+  lowerAttention(op, rewriter, keyBlock);
 }
 
 template <>
 void LowerKvOp<CacheAttentionOp>::lower(CacheAttentionOp op,
                                         PatternRewriter &rewriter) const {
-  AttentionSpec s = baseSpec(op, keyBlock);
-  std::tie(s.keys, s.values) =
-      cacheSources(rewriter, op.getLoc(), op.getCache());
-  s.kvLens = op.getKvLens();
-  s.offsetKind = OffsetKind::BottomRight;
-  s.kvLen = op.getCacheType().getCapacity();
-  s.out = op.getInit();
-  emitAttention(rewriter, s);
+  lowerAttention(op, rewriter, keyBlock);
 }
 
 /// Emits `for t in [0, tokens): body(t)` nested in (b, h) loops.
@@ -472,7 +367,7 @@ void emitAppend(PatternRewriter &rewriter, Location loc, CacheType cache,
                               e.index(cache.getCapacity())));
     auto ifIn = scf::IfOp::create(rewriter, e.loc, inCache);
     rewriter.setInsertionPointToStart(ifIn.thenBlock());
-    SmallVector<Value, 4> row = keys.row(e, bIdx, h, pos);
+    SmallVector<Value, 4> row = keys.row(e, bIdx, h, pos).second;
     auto ifPage =
         scf::IfOp::create(rewriter, e.loc, isPageInPool(e, row[0], keys.memref));
     rewriter.setInsertionPointToStart(ifPage.thenBlock());
@@ -503,18 +398,12 @@ void LowerKvOp<AppendOp>::lower(AppendOp op, PatternRewriter &rewriter) const {
 template <>
 void LowerKvOp<AppendAttentionOp>::lower(AppendAttentionOp op,
                                          PatternRewriter &rewriter) const {
-  auto [keys, values] = cacheSources(rewriter, op.getLoc(), op.getCache());
-  emitAppend(rewriter, op.getLoc(), op.getCacheType(), keys, values,
+  // The append's loops, then attention over past_lens + S keys read back
+  // from the cache.
+  std::optional<AttentionSpec> s = describeAttention(op, rewriter);
+  emitAppend(rewriter, op.getLoc(), op.getCacheType(), s->keys, s->values,
              op.getKey(), op.getValue(), op.getPastLens());
-  AttentionSpec s = baseSpec(op, keyBlock);
-  s.keys = keys;
-  s.values = values;
-  s.kvLens = op.getPastLens();
-  s.kvLensDelta = op.getNumNewTokens();
-  s.offsetKind = OffsetKind::BottomRight;
-  s.kvLen = op.getCacheType().getCapacity();
-  s.out = op.getInit();
-  emitAttention(rewriter, s);
+  emitAttention(rewriter, *s, keyBlock);
 }
 
 template <>
@@ -525,7 +414,7 @@ void LowerKvOp<LoadOp>::lower(LoadOp op, PatternRewriter &rewriter) const {
   int64_t batch = keyType.getDimSize(0), heads = keyType.getDimSize(1);
   int64_t tokens = keyType.getDimSize(2);
   forEachRow(e, batch, heads, tokens, [&](Value bIdx, Value h, Value t) {
-    SmallVector<Value, 4> row = keys.row(e, bIdx, h, t);
+    SmallVector<Value, 4> row = keys.row(e, bIdx, h, t).second;
     Value valid = isPageInPool(e, row[0], keys.memref);
     for (auto [src, dst] : {std::pair{keys, op.getKeyInit()},
                             std::pair{values, op.getValueInit()}}) {

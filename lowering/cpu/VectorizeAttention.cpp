@@ -22,6 +22,7 @@
 
 #include "dialects/kv/KvOps.h"
 #include "lowering/Passes.h"
+#include "lowering/common/AttentionSpec.h"
 #include "lowering/common/LoopEmitter.h"
 #include "lowering/cpu/CpuTarget.h"
 
@@ -56,30 +57,8 @@ struct TileConfig {
   int64_t transposeKeys = 0; // 1: transposed score kernel, 0: dots, -1: auto
 };
 
-/// Where rows of K or V live: a dense [B, H, S, D] memref or a page pool.
-struct RowSource {
-  Value memref;
-  Value pageTable; // null when dense
-  int64_t pageSize = 0;
-  Value tokenBase; // dense rows: row index = token - tokenBase (null: 0)
-  Type storage;    // rows read before a cache stores them: round through it
-};
-
-struct AttentionParts {
-  Operation *op;
-  Value query, mask, kvLens, offsets, out, lse;
-  RowSource keys, values;
-  // kv.append_attention: the step's new rows, appended at past_lens[b] and
-  // read from these buffers rather than back from the cache.
-  Value pastLens, newKeys, newValues;
-  int64_t newTokens = 0;
-  enum { Static, PerSequence, BottomRight } offsetKind = Static;
-  int64_t staticOffset = 0, kvStart = 0, kvLen = 0;
-  double scale = 1.0;
-  std::optional<double> softcap;
-  bool causal = false;
-  int64_t windowLeft = -1, windowRight = -1;
-};
+/// The attention description shared with the scalar lowering.
+using AttentionParts = AttentionSpec;
 
 /// The loop emitter plus the CPU kernels' own pieces: libm-free exp and
 /// tanh, row addressing through page tables, prefetch.
@@ -95,20 +74,6 @@ public:
     if (!src.storage || src.storage.isF32())
       return v;
     return toF32(fromF32(v, src.storage));
-  }
-
-  /// Memref and leading indices of row (batch, head, token) of a source.
-  std::pair<Value, SmallVector<Value, 4>> row(const RowSource &src,
-                                              Value batch, Value head,
-                                              Value token) {
-    if (!src.pageTable)
-      return {src.memref,
-              {batch, head, src.tokenBase ? sub(token, src.tokenBase) : token}};
-    Value size = index(src.pageSize);
-    Value slot = arith::DivUIOp::create(b, loc, token, size);
-    Value within = arith::RemUIOp::create(b, loc, token, size);
-    Value page = loadIndex(src.pageTable, {batch, slot});
-    return {src.memref, {page, head, within}};
   }
 
   /// Loads a whole feature row as vector<dim x f32>.
@@ -236,13 +201,13 @@ keyRowsWithPrefetch(TileEmitter &e, const AttentionParts &a,
   SmallVector<std::pair<Value, SmallVector<Value, 4>>> rows;
   for (int64_t r = 0; r < count; ++r) {
     Value j = e.minS(e.add(jb, e.add(n0, e.index(r))), lastKey);
-    rows.push_back(e.row(a.keys, bIdx, kh, j));
+    rows.push_back(a.keys.row(e, bIdx, kh, j));
     if (!config.prefetch)
       continue;
-    auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
+    auto [vMem, vIdx] = a.values.row(e, bIdx, kh, j);
     e.prefetchRow(vMem, vIdx, cast<MemRefType>(vMem.getType()).getDimSize(3));
     Value ahead = e.minS(e.add(j, e.index(block)), lastKey);
-    auto [kMem, kIdx] = e.row(a.keys, bIdx, kh, ahead);
+    auto [kMem, kIdx] = a.keys.row(e, bIdx, kh, ahead);
     e.prefetchRow(kMem, kIdx, headDim);
   }
   return rows;
@@ -620,7 +585,7 @@ void emitValueProducts(TileEmitter &e, const AttentionParts &a, Value bIdx,
         OpBuilder::InsertionGuard guard(b);
         b.setInsertionPointToStart(jLoop.getBody());
         Value j = jLoop.getInductionVar();
-        auto [vMem, vIdx] = e.row(a.values, bIdx, kh, j);
+        auto [vMem, vIdx] = a.values.row(e, bIdx, kh, j);
         SmallVector<Value, 5> idx(vIdx.begin(), vIdx.end());
         idx.push_back(colIdx);
         Value v = e.widen(a.values, vector::LoadOp::create(
@@ -669,7 +634,7 @@ void emitAppendShare(TileEmitter &e, const AttentionParts &a, Value bIdx,
     auto ifIn = scf::IfOp::create(b, loc, inCache);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(ifIn.thenBlock());
-    auto [kMem, kIdx] = e.row(a.keys, bIdx, kh, pos);
+    auto [kMem, kIdx] = a.keys.row(e, bIdx, kh, pos);
     Value pages = memref::DimOp::create(b, loc, kMem, 0);
     Value pageOk = arith::AndIOp::create(
         b, loc, e.cmp(arith::CmpIPredicate::sge, kIdx[0], c0),
@@ -818,22 +783,9 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     Value rowHi = scratch({tileRows}, indexType);
 
     // Per sequence: key bound and the position of query row 0.
-    Value past = a.pastLens ? e.loadIndex(a.pastLens, {bIdx}) : Value();
-    Value length = a.kvLens   ? e.loadIndex(a.kvLens, {bIdx})
-                   : past     ? e.add(past, e.index(a.newTokens))
-                              : e.index(a.kvStart + a.kvLen);
-    Value offset;
-    switch (a.offsetKind) {
-    case AttentionParts::Static:
-      offset = e.index(a.staticOffset);
-      break;
-    case AttentionParts::PerSequence:
-      offset = e.loadIndex(a.offsets, {bIdx});
-      break;
-    case AttentionParts::BottomRight:
-      offset = e.sub(length, e.index(qLen));
-      break;
-    }
+    AttentionSpec::Sequence sequence = a.sequence(e, bIdx);
+    Value length = sequence.length, offset = sequence.offset;
+    Value past = sequence.past;
 
     // Row setup: scaled query, visible key range, running state. Rows past
     // the end of the query get an empty range.
@@ -859,8 +811,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       Value pos = e.add(i, offset);
       auto [lo, visibleHi] = visibleKeys(
           e, pos, length,
-          KeyBounds{a.causal, a.windowLeft, a.windowRight, a.kvStart,
-                    a.kvLen});
+          a.bounds());
       Value hi = arith::SelectOp::create(b, loc, inQuery, visibleHi, lo);
       memref::StoreOp::create(b, loc, lo, rowLo, m);
       memref::StoreOp::create(b, loc, hi, rowHi, m);
@@ -1041,89 +992,6 @@ bool hasContiguousRows(Value v) {
   return type && type.getLayout().isIdentity();
 }
 
-template <typename OpTy>
-AttentionParts commonParts(OpTy op) {
-  AttentionParts a;
-  auto iface = cast<AttentionOpInterface>(op.getOperation());
-  a.op = op;
-  a.query = op.getQuery();
-  a.mask = op.getMask();
-  a.scale = iface.getEffectiveScale();
-  if (auto cap = op.getSoftcap())
-    a.softcap = cap->convertToDouble();
-  a.causal = op.getCausal();
-  a.windowLeft = iface.getWindowLeftBound();
-  a.windowRight = iface.getWindowRightBound();
-  return a;
-}
-
-std::optional<AttentionParts> getParts(Operation *op, OpBuilder &b) {
-  if (op->getNumResults() != 0)
-    return std::nullopt;
-  if (auto attention = dyn_cast<AttentionOp>(op)) {
-    AttentionParts a = commonParts(attention);
-    a.keys = {attention.getKey()};
-    a.values = {attention.getValue()};
-    a.kvLens = attention.getKvLens();
-    a.offsets = attention.getOffsets();
-    a.offsetKind =
-        a.offsets ? AttentionParts::PerSequence : AttentionParts::Static;
-    a.staticOffset = attention.getCausalOffset();
-    a.kvLen = cast<MemRefType>(attention.getKey().getType()).getDimSize(2);
-    a.out = attention.getInit();
-    return a;
-  }
-  if (auto partial = dyn_cast<PartialAttentionOp>(op)) {
-    AttentionParts a = commonParts(partial);
-    a.keys = {partial.getKey()};
-    a.values = {partial.getValue()};
-    a.kvLens = partial.getKvLens();
-    a.offsets = partial.getOffsets();
-    a.offsetKind =
-        a.offsets ? AttentionParts::PerSequence : AttentionParts::Static;
-    a.staticOffset = partial.getCausalOffset();
-    a.kvStart = partial.getKvStart();
-    a.kvLen = cast<MemRefType>(partial.getKey().getType()).getDimSize(2);
-    a.out = partial.getOutInit();
-    a.lse = partial.getLseInit();
-    return a;
-  }
-  if (auto fused = dyn_cast<AppendAttentionOp>(op)) {
-    CacheType cache = fused.getCacheType();
-    if (cache.isQuantized())
-      return std::nullopt;
-    AttentionParts a = commonParts(fused);
-    auto view = CacheViewOp::create(b, op->getLoc(), fused.getCache());
-    a.keys = {view.getKeyPool(), view.getPageTable(), cache.getPageSize()};
-    a.values = {view.getValuePool(), view.getPageTable(),
-                cache.getPageSize()};
-    a.pastLens = fused.getPastLens();
-    a.newKeys = fused.getKey();
-    a.newValues = fused.getValue();
-    a.newTokens = fused.getNumNewTokens();
-    a.offsetKind = AttentionParts::BottomRight;
-    a.kvLen = cache.getCapacity();
-    a.out = fused.getInit();
-    return a;
-  }
-  if (auto cached = dyn_cast<CacheAttentionOp>(op)) {
-    CacheType cache = cached.getCacheType();
-    if (cache.isQuantized())
-      return std::nullopt;
-    AttentionParts a = commonParts(cached);
-    auto view = CacheViewOp::create(b, op->getLoc(), cached.getCache());
-    a.keys = {view.getKeyPool(), view.getPageTable(), cache.getPageSize()};
-    a.values = {view.getValuePool(), view.getPageTable(),
-                cache.getPageSize()};
-    a.kvLens = cached.getKvLens();
-    a.offsetKind = AttentionParts::BottomRight;
-    a.kvLen = cache.getCapacity();
-    a.out = cached.getInit();
-    return a;
-  }
-  return std::nullopt;
-}
-
 struct VectorizeAttention : RewritePattern {
   VectorizeAttention(MLIRContext *ctx, TileConfig config)
       : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/2, ctx),
@@ -1140,14 +1008,11 @@ struct VectorizeAttention : RewritePattern {
     for (Value v : op->getOperands())
       if (isa<MemRefType>(v.getType()) && !hasContiguousRows(v))
         return rewriter.notifyMatchFailure(op, "non-identity layout");
-    for (Value v : op->getOperands())
-      if (auto cache = dyn_cast<CacheType>(v.getType()))
-        if (cache.isQuantized())
-          return rewriter.notifyMatchFailure(op, "quantised cache");
     if (auto fused = dyn_cast<AppendAttentionOp>(op))
       if (ShapedType::isDynamic(fused.getNumNewTokens()))
         return rewriter.notifyMatchFailure(op, "dynamic number of new rows");
-    std::optional<AttentionParts> parts = getParts(op, rewriter);
+    // Quantised caches are not described (and so not matched).
+    std::optional<AttentionParts> parts = describeAttention(op, rewriter);
     if (!parts)
       return failure();
     emitTiledAttention(rewriter, *parts, config);
