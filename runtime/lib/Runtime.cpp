@@ -8,9 +8,11 @@
 //===----------------------------------------------------------------------===//
 
 #include "kvfuse/runtime.h"
+#include "kvfuse/cuda_runtime.h"
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <climits>
 #include <cstdarg>
@@ -46,11 +48,32 @@ struct ArgInfo {
   int64_t pagesPerSeq = 0;
 };
 
+/// One step of a GPU entry, in program order: a kernel launch or a
+/// device-to-device copy. Buffers are named `aK` (tensor argument K),
+/// `aK.keys` / `aK.values` / `aK.table` (the pools and page table of cache
+/// argument K) or `sN` (scratch N).
+struct GpuStep {
+  bool isCopy = false;
+  kvfuse::cuda::Launch launch;
+  std::string copySrc, copyDst;
+  int64_t copyBytes = 0;
+};
+
+/// Device buffers of a GPU entry, allocated on its first run and reused.
+struct GpuBuffers {
+  std::vector<kvfuse::cuda::DevicePtr> args, tables, scratch;
+  bool allocated = false;
+};
+
 struct EntryInfo {
   std::string name, symbol;
   int64_t numArgs = 0, stepTokens = 0;
   std::vector<ArgInfo> args;
   void (*fn)(void **) = nullptr;
+  // GPU entries: scratch buffer sizes and the launch schedule.
+  std::vector<int64_t> scratchBytes;
+  std::vector<GpuStep> steps;
+  GpuBuffers buffers;
 };
 
 bool parseInt(const std::string &s, int64_t &out) {
@@ -115,12 +138,14 @@ bool parseFields(const std::vector<std::string> &toks, size_t first,
 
 struct kvfuse_artifact {
   std::string dir, library;
+  // GPU artifacts: `library` is the PTX module, `cubin` the optional
+  // assembled image for `chip`; `module` is the loaded module's handle.
+  bool gpu = false;
+  std::string chip, cubin;
+  int module = -1;
   std::vector<EntryInfo> entries;
   void *handle = nullptr;
-  ~kvfuse_artifact() {
-    if (handle)
-      dlclose(handle);
-  }
+  ~kvfuse_artifact();
   const EntryInfo *find(const char *name) const {
     if (!name)
       return nullptr;
@@ -135,6 +160,11 @@ struct kvfuse_cache {
   kvfuse_cache_spec spec{};
   int64_t maxSeqs = 0, numPages = 0, pagesPerSeq = 0;
   std::vector<unsigned char> keyPool, valuePool;
+  // Device caches keep their pools in GPU memory instead.
+  bool onDevice = false;
+  kvfuse::cuda::DevicePtr keyDevice = 0, valueDevice = 0;
+  size_t keyBytes = 0, valueBytes = 0;
+  ~kvfuse_cache();
   std::vector<int32_t> freePages; // stack; back() is handed out next
   struct Seq {
     int64_t length = 0;
@@ -145,6 +175,119 @@ struct kvfuse_cache {
 };
 
 namespace {
+
+/// The process's CUDA device (ordinal 0), opened on first use through the
+/// dlopen()ed driver. GPU artifacts and device caches share its primary
+/// context. Never destroyed, so caches and artifacts freed during static
+/// destruction still find it.
+struct SharedDevice {
+  kvfuse::cuda::Device device;
+  std::string error;
+};
+
+SharedDevice &sharedDevice() {
+  static SharedDevice *shared = [] {
+    auto *d = new SharedDevice;
+    d->error = d->device.open(0);
+    return d;
+  }();
+  return *shared;
+}
+
+kvfuse_status openDevice(kvfuse::cuda::Device *&device) {
+  SharedDevice &shared = sharedDevice();
+  if (!shared.error.empty())
+    return fail(KVFUSE_ERR_DEVICE, "no CUDA device: %s", shared.error.c_str());
+  device = &shared.device;
+  return KVFUSE_OK;
+}
+
+} // namespace
+
+kvfuse_artifact::~kvfuse_artifact() {
+  if (handle)
+    dlclose(handle);
+  if (!gpu || module < 0)
+    return;
+  kvfuse::cuda::Device &device = sharedDevice().device;
+  for (EntryInfo &e : entries)
+    for (auto *list : {&e.buffers.args, &e.buffers.tables, &e.buffers.scratch})
+      for (kvfuse::cuda::DevicePtr p : *list)
+        if (p)
+          (void)device.free(p);
+  (void)device.unloadModule(module);
+}
+
+kvfuse_cache::~kvfuse_cache() {
+  if (!onDevice)
+    return;
+  kvfuse::cuda::Device &device = sharedDevice().device;
+  if (keyDevice)
+    (void)device.free(keyDevice);
+  if (valueDevice)
+    (void)device.free(valueDevice);
+}
+
+namespace {
+
+/// "x"-separated grid/block sizes: three positive integers below 2^31.
+bool parseDims3(const std::string &text, unsigned dims[3]) {
+  size_t from = 0;
+  for (int i = 0; i < 3; ++i) {
+    size_t x = text.find('x', from);
+    if ((i < 2) == (x == std::string::npos))
+      return false;
+    int64_t v;
+    if (!parseInt(text.substr(from, x - from), v) || v <= 0 || v > INT32_MAX)
+      return false;
+    dims[i] = (unsigned)v;
+    from = x + 1;
+  }
+  return true;
+}
+
+/// Splits "a3.keys" into argument index 3 and suffix "keys".
+bool splitArgRef(const std::string &ref, int64_t &index, std::string &part) {
+  if (ref.size() < 2 || ref[0] != 'a')
+    return false;
+  size_t dot = ref.find('.');
+  part = dot == std::string::npos ? "" : ref.substr(dot + 1);
+  return parseInt(ref.substr(1, dot == std::string::npos ? std::string::npos
+                                                         : dot - 1),
+                  index);
+}
+
+/// Bytes of a tensor argument or scratch buffer named `ref`, or -1.
+int64_t bufferBytes(const EntryInfo &e, const std::string &ref) {
+  int64_t index;
+  std::string part;
+  if (ref.size() > 1 && ref[0] == 's' && parseInt(ref.substr(1), index))
+    return index < (int64_t)e.scratchBytes.size() ? e.scratchBytes[index] : -1;
+  if (!splitArgRef(ref, index, part) || !part.empty() ||
+      index >= (int64_t)e.args.size() || e.args[index].kind != "tensor")
+    return -1;
+  return e.args[index].numElements * kvfuse_dtype_size(e.args[index].dtype);
+}
+
+/// The batch an entry runs: the size of its lengths arguments (1 without).
+int64_t maxBatch(const EntryInfo &e) {
+  for (const ArgInfo &a : e.args)
+    if (a.role == "past_lens" || a.role == "kv_lens")
+      return a.numElements;
+  return 1;
+}
+
+/// Whether `ref` names a buffer a kernel may take: a tensor argument,
+/// scratch, or a cache argument's keys/values/table.
+bool isBufferName(const EntryInfo &e, const std::string &ref) {
+  if (bufferBytes(e, ref) >= 0)
+    return true;
+  int64_t index;
+  std::string part;
+  return splitArgRef(ref, index, part) && index < (int64_t)e.args.size() &&
+         e.args[index].kind == "cache" &&
+         (part == "keys" || part == "values" || part == "table");
+}
 
 kvfuse_status parseManifest(const std::string &text, kvfuse_artifact &art) {
   std::vector<std::string> lines;
@@ -199,8 +342,27 @@ kvfuse_status parseManifest(const std::string &text, kvfuse_artifact &art) {
       continue;
     }
     case Library:
-      if (toks.size() != 2 || kw != "library")
-        return bad("expected 'library <file>'");
+      if (kw == "gpu-module" && toks.size() >= 2) {
+        // gpu-module <ptx file> chip=<sm_NN> [cubin=<file>]
+        if (!parseFields(toks, 2, f, why))
+          return bad(why);
+        art.gpu = true;
+        for (auto &kv : f) {
+          if (kv.first == "chip")
+            art.chip = kv.second;
+          else if (kv.first == "cubin")
+            art.cubin = kv.second;
+          else
+            return bad("unknown gpu-module field '" + kv.first + "'");
+        }
+        if (art.chip.compare(0, 3, "sm_") != 0)
+          return bad("gpu-module needs chip=sm_NN");
+        if (art.cubin.find('/') != std::string::npos)
+          return bad("cubin must be a file name inside the artifact");
+      } else if (toks.size() != 2 || kw != "library") {
+        return bad("expected 'library <file>' or 'gpu-module <file> "
+                   "chip=<sm_NN>'");
+      }
       if (toks[1].find('/') != std::string::npos)
         return bad("library must be a file name inside the artifact");
       art.library = toks[1];
@@ -227,8 +389,9 @@ kvfuse_status parseManifest(const std::string &text, kvfuse_artifact &art) {
         } else
           return bad("unknown entry field '" + kv.first + "'");
       }
-      if (e.symbol.empty() || !f.count("args"))
-        return bad("entry needs symbol= and args=");
+      if ((e.symbol.empty() && !art.gpu) || !f.count("args"))
+        return bad(art.gpu ? "entry needs args="
+                           : "entry needs symbol= and args=");
       art.entries.push_back(std::move(e));
       cur = &art.entries.back();
       state = InEntry;
@@ -242,7 +405,81 @@ kvfuse_status parseManifest(const std::string &text, kvfuse_artifact &art) {
           return bad("entry '" + cur->name + "' declares " +
                      std::to_string(cur->numArgs) + " args, lists " +
                      std::to_string(cur->args.size()));
+        if (art.gpu && cur->steps.empty())
+          return bad("GPU entry '" + cur->name + "' has no launch");
         state = Top;
+        continue;
+      }
+      if (kw == "scratch" || kw == "launch" || kw == "copy") {
+        if (!art.gpu)
+          return bad("'" + kw + "' records belong to GPU artifacts");
+        if ((int64_t)cur->args.size() != cur->numArgs)
+          return bad("'" + kw + "' before the last argument");
+        if (kw == "scratch") {
+          int64_t index, bytes;
+          if (toks.size() != 3 || !parseInt(toks[1], index) ||
+              index != (int64_t)cur->scratchBytes.size() ||
+              toks[2].compare(0, 6, "bytes=") != 0 ||
+              !parseInt(toks[2].substr(6), bytes) || bytes > (1LL << 40))
+            return bad("expected 'scratch <next index> bytes=<n>'");
+          cur->scratchBytes.push_back(bytes);
+          continue;
+        }
+        if (!parseFields(toks, 1, f, why))
+          return bad(why);
+        GpuStep step;
+        if (kw == "copy") {
+          step.isCopy = true;
+          if (f.size() != 3 || !f.count("src") || !f.count("dst") ||
+              !f.count("bytes") || !parseInt(f["bytes"], step.copyBytes))
+            return bad("expected 'copy src=<buffer> dst=<buffer> bytes=<n>'");
+          step.copySrc = f["src"];
+          step.copyDst = f["dst"];
+          for (const std::string *ref : {&step.copySrc, &step.copyDst}) {
+            int64_t size = bufferBytes(*cur, *ref);
+            if (size < 0)
+              return bad("copy names '" + *ref +
+                         "', not a tensor argument or scratch buffer");
+            if (step.copyBytes > size)
+              return bad("copy of " + std::to_string(step.copyBytes) +
+                         " bytes exceeds '" + *ref + "'");
+          }
+          cur->steps.push_back(std::move(step));
+          continue;
+        }
+        kvfuse::cuda::Launch &l = step.launch;
+        for (auto &kv : f) {
+          if (kv.first == "kernel") {
+            l.symbol = kv.second;
+          } else if (kv.first == "grid" || kv.first == "block") {
+            if (!parseDims3(kv.second,
+                            kv.first == "grid" ? l.grid : l.block))
+              return bad("bad " + kv.first + " '" + kv.second + "'");
+          } else if (kv.first == "smem") {
+            int64_t smem;
+            if (!parseInt(kv.second, smem) || smem > (1 << 30))
+              return bad("bad smem '" + kv.second + "'");
+            l.smem = (unsigned)smem;
+          } else if (kv.first == "args") {
+            size_t from = 0;
+            while (true) {
+              size_t comma = kv.second.find(',', from);
+              l.args.push_back(kv.second.substr(from, comma - from));
+              if (comma == std::string::npos)
+                break;
+              from = comma + 1;
+            }
+          } else {
+            return bad("unknown launch field '" + kv.first + "'");
+          }
+        }
+        if (l.symbol.empty() || !f.count("grid") || !f.count("block"))
+          return bad("launch needs kernel=, grid= and block=");
+        for (const std::string &ref : l.args)
+          if (!isBufferName(*cur, ref))
+            return bad("launch of '" + l.symbol + "' names unknown buffer '" +
+                       ref + "'");
+        cur->steps.push_back(std::move(step));
         continue;
       }
       if (kw != "arg" || toks.size() < 2)
@@ -396,6 +633,63 @@ kvfuse_status kvfuse_artifact_parse_manifest(const char *text,
   return KVFUSE_OK;
 }
 
+namespace {
+
+bool readFile(const std::string &path, std::string &text) {
+  FILE *f = fopen(path.c_str(), "rb");
+  if (!f)
+    return false;
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+    text.append(buf, n);
+  fclose(f);
+  return true;
+}
+
+/// Loads the artifact's cubin (when present and loadable on this device)
+/// or its PTX, and checks that every launched kernel exists.
+kvfuse_status loadGpuModule(kvfuse_artifact &art) {
+  kvfuse::cuda::Device *device;
+  if (kvfuse_status st = openDevice(device))
+    return st;
+  std::string image, err;
+  if (!art.cubin.empty() && readFile(art.dir + "/" + art.cubin, image))
+    err = device->loadModule(image, art.module);
+  if (art.module < 0) {
+    std::string ptxPath = art.dir + "/" + art.library, ptx;
+    if (!readFile(ptxPath, ptx))
+      return fail(KVFUSE_ERR_IO, "cannot open %s: %s", ptxPath.c_str(),
+                  strerror(errno));
+    std::string ptxErr = device->loadModule(ptx, art.module);
+    if (!ptxErr.empty())
+      return fail(KVFUSE_ERR_DEVICE, "%s: %s%s%s", ptxPath.c_str(),
+                  ptxErr.c_str(), err.empty() ? "" : "; cubin: ",
+                  err.c_str());
+  }
+  for (const EntryInfo &e : art.entries)
+    for (const GpuStep &step : e.steps)
+      if (!step.isCopy) {
+        std::string missing =
+            device->findFunction(art.module, step.launch.symbol);
+        if (!missing.empty())
+          return fail(KVFUSE_ERR_SYMBOL, "%s: entry '%s' launches '%s': %s",
+                      art.dir.c_str(), e.name.c_str(),
+                      step.launch.symbol.c_str(), missing.c_str());
+      }
+  return KVFUSE_OK;
+}
+
+} // namespace
+
+const char *kvfuse_artifact_target(const kvfuse_artifact *artifact) {
+  if (!artifact)
+    return "";
+  static thread_local std::string target;
+  target = artifact->gpu ? "nvvm:" + artifact->chip : "cpu";
+  return target.c_str();
+}
+
 kvfuse_status kvfuse_artifact_load(const char *dir, kvfuse_artifact **out) {
   if (!dir || !out)
     return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null argument");
@@ -419,6 +713,12 @@ kvfuse_status kvfuse_artifact_load(const char *dir, kvfuse_artifact **out) {
     return st;
   std::unique_ptr<kvfuse_artifact> owned(art);
   owned->dir = dir;
+  if (owned->gpu) {
+    if (kvfuse_status st = loadGpuModule(*owned))
+      return st;
+    *out = owned.release();
+    return KVFUSE_OK;
+  }
   std::string lib = owned->dir + "/" + owned->library;
   owned->handle = dlopen(lib.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!owned->handle) {
@@ -484,9 +784,10 @@ kvfuse_status kvfuse_artifact_arg(const kvfuse_artifact *artifact,
   return KVFUSE_OK;
 }
 
-kvfuse_status kvfuse_cache_create(const kvfuse_cache_spec *spec,
-                                  int64_t max_seqs, int64_t num_pages,
-                                  kvfuse_cache **out) {
+namespace {
+kvfuse_status createCache(const kvfuse_cache_spec *spec, int64_t max_seqs,
+                          int64_t num_pages, bool onDevice,
+                          kvfuse_cache **out) {
   if (!spec || !out)
     return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null argument");
   *out = nullptr;
@@ -525,12 +826,106 @@ kvfuse_status kvfuse_cache_create(const kvfuse_cache_spec *spec,
                        s.value_dim * kvfuse_dtype_size(s.dtype);
   if (kBytes > (1LL << 40) || vBytes > (1LL << 40))
     return fail(KVFUSE_ERR_OUT_OF_MEMORY, "cache pools too large");
-  c->keyPool.resize((size_t)kBytes);
-  c->valuePool.resize((size_t)vBytes);
+  c->keyBytes = (size_t)kBytes;
+  c->valueBytes = (size_t)vBytes;
+  if (onDevice) {
+    kvfuse::cuda::Device *device;
+    if (kvfuse_status st = openDevice(device))
+      return st;
+    c->onDevice = true;
+    std::string err = device->alloc(c->keyDevice, c->keyBytes);
+    if (err.empty())
+      err = device->alloc(c->valueDevice, c->valueBytes);
+    if (err.empty())
+      err = device->fill32(c->keyDevice, 0, (c->keyBytes + 3) / 4);
+    if (err.empty())
+      err = device->fill32(c->valueDevice, 0, (c->valueBytes + 3) / 4);
+    if (!err.empty())
+      return fail(KVFUSE_ERR_DEVICE, "device cache: %s", err.c_str());
+  } else {
+    c->keyPool.resize(c->keyBytes);
+    c->valuePool.resize(c->valueBytes);
+  }
   // Pages are handed out lowest id first.
   for (int64_t p = c->numPages - 1; p >= 0; --p)
     c->freePages.push_back((int32_t)p);
   *out = c.release();
+  return KVFUSE_OK;
+}
+
+} // namespace
+
+kvfuse_status kvfuse_cache_create(const kvfuse_cache_spec *spec,
+                                  int64_t max_seqs, int64_t num_pages,
+                                  kvfuse_cache **out) {
+  return createCache(spec, max_seqs, num_pages, /*onDevice=*/false, out);
+}
+
+kvfuse_status kvfuse_cache_create_on_device(const kvfuse_cache_spec *spec,
+                                            int64_t max_seqs,
+                                            int64_t num_pages,
+                                            kvfuse_cache **out) {
+  return createCache(spec, max_seqs, num_pages, /*onDevice=*/true, out);
+}
+
+int kvfuse_cache_is_on_device(const kvfuse_cache *cache) {
+  return cache && cache->onDevice;
+}
+
+void kvfuse_cache_pool_bytes(const kvfuse_cache *cache, int64_t *key_bytes,
+                             int64_t *value_bytes) {
+  if (key_bytes)
+    *key_bytes = cache ? (int64_t)cache->keyBytes : 0;
+  if (value_bytes)
+    *value_bytes = cache ? (int64_t)cache->valueBytes : 0;
+}
+
+kvfuse_status kvfuse_cache_read_pools(const kvfuse_cache *cache,
+                                      void *key_pool, void *value_pool) {
+  if (!cache)
+    return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null cache");
+  if (!cache->onDevice) {
+    if (key_pool)
+      memcpy(key_pool, cache->keyPool.data(), cache->keyBytes);
+    if (value_pool)
+      memcpy(value_pool, cache->valuePool.data(), cache->valueBytes);
+    return KVFUSE_OK;
+  }
+  kvfuse::cuda::Device *device;
+  if (kvfuse_status st = openDevice(device))
+    return st;
+  std::string err;
+  if (key_pool)
+    err = device->download(key_pool, cache->keyDevice, cache->keyBytes);
+  if (err.empty() && value_pool)
+    err = device->download(value_pool, cache->valueDevice, cache->valueBytes);
+  if (!err.empty())
+    return fail(KVFUSE_ERR_DEVICE, "reading cache pools: %s", err.c_str());
+  return KVFUSE_OK;
+}
+
+kvfuse_status kvfuse_cache_write_pools(kvfuse_cache *cache,
+                                       const void *key_pool,
+                                       const void *value_pool) {
+  if (!cache)
+    return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null cache");
+  if (!cache->onDevice) {
+    if (key_pool)
+      memcpy(cache->keyPool.data(), key_pool, cache->keyBytes);
+    if (value_pool)
+      memcpy(cache->valuePool.data(), value_pool, cache->valueBytes);
+    return KVFUSE_OK;
+  }
+  kvfuse::cuda::Device *device;
+  if (kvfuse_status st = openDevice(device))
+    return st;
+  std::string err;
+  if (key_pool)
+    err = device->upload(cache->keyDevice, key_pool, cache->keyBytes);
+  if (err.empty() && value_pool)
+    err = device->upload(cache->valueDevice, value_pool, cache->valueBytes);
+  if (!err.empty())
+    return fail(KVFUSE_ERR_DEVICE, "writing cache pools: %s", err.c_str());
   return KVFUSE_OK;
 }
 
@@ -594,10 +989,10 @@ void kvfuse_cache_reset(kvfuse_cache *cache) {
 }
 
 void *kvfuse_cache_key_pool(kvfuse_cache *cache) {
-  return cache ? cache->keyPool.data() : nullptr;
+  return cache && !cache->onDevice ? cache->keyPool.data() : nullptr;
 }
 void *kvfuse_cache_value_pool(kvfuse_cache *cache) {
-  return cache ? cache->valuePool.data() : nullptr;
+  return cache && !cache->onDevice ? cache->valuePool.data() : nullptr;
 }
 
 kvfuse_status kvfuse_cache_sequence_pages(const kvfuse_cache *cache,
@@ -615,6 +1010,97 @@ kvfuse_status kvfuse_cache_sequence_pages(const kvfuse_cache *cache,
   return KVFUSE_OK;
 }
 
+namespace {
+
+/// One step of a GPU entry: binds device buffers to the manifest's names,
+/// copies inputs, outputs, lengths and page tables to the device, runs the
+/// launches and copies in order, waits, and copies the outputs back.
+kvfuse_status runGpuEntry(kvfuse_artifact &art, const EntryInfo &e,
+                          const std::vector<void *> &ptrs,
+                          const std::vector<std::vector<int32_t>> &tables,
+                          const std::vector<kvfuse_cache *> &cacheOfArg) {
+  kvfuse::cuda::Device *device;
+  if (kvfuse_status st = openDevice(device))
+    return st;
+  auto deviceError = [&](const std::string &err) {
+    return fail(KVFUSE_ERR_DEVICE, "entry '%s': %s", e.name.c_str(),
+                err.c_str());
+  };
+  GpuBuffers &buf = const_cast<EntryInfo &>(e).buffers;
+  size_t n = e.args.size();
+  if (!buf.allocated) {
+    buf.args.assign(n, 0);
+    buf.tables.assign(n, 0);
+    buf.scratch.assign(e.scratchBytes.size(), 0);
+    for (size_t k = 0; k < n; ++k) {
+      const ArgInfo &a = e.args[k];
+      std::string err;
+      if (a.kind == "tensor")
+        err = device->alloc(buf.args[k],
+                            a.numElements * kvfuse_dtype_size(a.dtype));
+      else
+        // The table of the largest batch the lengths allow.
+        err = device->alloc(buf.tables[k], sizeof(int32_t) * a.pagesPerSeq *
+                                               std::max<int64_t>(1, maxBatch(e)));
+      if (!err.empty())
+        return deviceError(err);
+    }
+    for (size_t i = 0; i < e.scratchBytes.size(); ++i)
+      if (std::string err = device->alloc(buf.scratch[i], e.scratchBytes[i]);
+          !err.empty())
+        return deviceError(err);
+    buf.allocated = true;
+  }
+  std::map<std::string, kvfuse::cuda::DevicePtr> names;
+  for (size_t k = 0; k < n; ++k) {
+    const ArgInfo &a = e.args[k];
+    std::string id = "a" + std::to_string(k), err;
+    if (a.kind == "tensor") {
+      names[id] = buf.args[k];
+      err = device->upload(buf.args[k], ptrs[k],
+                           a.numElements * kvfuse_dtype_size(a.dtype));
+    } else {
+      const kvfuse_cache *c = cacheOfArg[k];
+      names[id + ".keys"] = c->keyDevice;
+      names[id + ".values"] = c->valueDevice;
+      names[id + ".table"] = buf.tables[k];
+      if ((int64_t)tables[k].size() > a.pagesPerSeq * maxBatch(e))
+        return fail(KVFUSE_ERR_SHAPE_MISMATCH,
+                    "entry '%s': batch larger than its lengths allow",
+                    e.name.c_str());
+      err = device->upload(buf.tables[k], tables[k].data(),
+                           tables[k].size() * sizeof(int32_t));
+    }
+    if (!err.empty())
+      return deviceError(err);
+  }
+  for (size_t i = 0; i < buf.scratch.size(); ++i)
+    names["s" + std::to_string(i)] = buf.scratch[i];
+  for (const GpuStep &step : e.steps) {
+    std::string err =
+        step.isCopy ? device->copy(names[step.copyDst], names[step.copySrc],
+                                   (size_t)step.copyBytes)
+                    : device->launch(art.module, step.launch, names);
+    if (!err.empty())
+      return deviceError(err);
+  }
+  if (std::string err = device->synchronize(); !err.empty())
+    return deviceError(err);
+  for (size_t k = 0; k < n; ++k) {
+    const ArgInfo &a = e.args[k];
+    if (a.kind != "tensor" || a.role != "output")
+      continue;
+    if (std::string err =
+            device->download(ptrs[k], buf.args[k],
+                             a.numElements * kvfuse_dtype_size(a.dtype));
+        !err.empty())
+      return deviceError(err);
+  }
+  return KVFUSE_OK;
+}
+
+} // namespace
+
 kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
                          const kvfuse_binding *bindings, int64_t num_bindings,
                          const int64_t *seq_ids, int64_t batch) {
@@ -626,7 +1112,7 @@ kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
   const EntryInfo *e = artifact->find(entry);
   if (!e)
     return fail(KVFUSE_ERR_NOT_FOUND, "no entry '%s' in the artifact", entry);
-  if (!e->fn)
+  if (artifact->gpu ? artifact->module < 0 : !e->fn)
     return fail(KVFUSE_ERR_SYMBOL, "entry '%s' has no loaded code", entry);
   for (int64_t i = 0; i < batch; ++i)
     for (int64_t j = 0; j < i; ++j)
@@ -656,7 +1142,7 @@ kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
   std::vector<std::vector<int32_t>> tables(e->args.size());
   std::vector<kvfuse_cache_desc> descs(e->args.size());
   std::vector<void *> ptrs(e->args.size(), nullptr);
-  std::vector<kvfuse_cache *> caches;
+  std::vector<kvfuse_cache *> caches, cacheOfArg(e->args.size(), nullptr);
   for (size_t k = 0; k < e->args.size(); ++k) {
     const ArgInfo &a = e->args[k];
     const kvfuse_binding *b = bound[k];
@@ -694,6 +1180,14 @@ kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
       if (o == c)
         return fail(KVFUSE_ERR_INVALID_ARGUMENT,
                     "cache bound to '%s' is bound twice", a.name.c_str());
+    if (c->onDevice != artifact->gpu)
+      return fail(KVFUSE_ERR_INVALID_ARGUMENT,
+                  artifact->gpu ? "cache bound to '%s' is in host memory; "
+                                  "GPU artifacts need "
+                                  "kvfuse_cache_create_on_device"
+                                : "cache bound to '%s' is in device memory; "
+                                  "CPU artifacts need kvfuse_cache_create",
+                  a.name.c_str());
     caches.push_back(c);
   }
   // Every bound cache must hold every sequence with room for the step, and
@@ -752,6 +1246,7 @@ kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
     descs[k] = {c->keyPool.data(), c->valuePool.data(), t.data(),
                 c->numPages, c->pagesPerSeq};
     ptrs[k] = &descs[k];
+    cacheOfArg[k] = c;
   }
   // Lengths come from the first bound cache (all caches advance together).
   for (size_t k = 0; k < e->args.size(); ++k) {
@@ -768,7 +1263,12 @@ kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
     }
     ptrs[k] = lens[k].data();
   }
-  e->fn(ptrs.data());
+  if (artifact->gpu) {
+    if (kvfuse_status st = runGpuEntry(*artifact, *e, ptrs, tables, cacheOfArg))
+      return st;
+  } else {
+    e->fn(ptrs.data());
+  }
   for (kvfuse_cache *c : caches)
     for (int64_t i = 0; i < batch; ++i)
       c->seqs[seq_ids[i]].length += step;

@@ -10,9 +10,12 @@
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -458,6 +461,187 @@ TEST_F(Probe, RunErrors) {
   ASSERT_EQ(kvfuse_run(art, "paged_step", good, 3, seqs, 2), KVFUSE_OK);
   EXPECT_EQ(kvfuse_cache_free_pages(c), 10);
   kvfuse_cache_free(other);
+  kvfuse_cache_free(c);
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// GPU artifacts: manifests with a gpu-module line and launch lists.
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+const char *kGpuGood =
+    "kvfuse-manifest 1\n"
+    "abi 1\n"
+    "gpu-module model.ptx chip=sm_90 cubin=model.cubin\n"
+    "entry decode args=4 step_tokens=0\n"
+    "arg 0 name=q kind=tensor dtype=f32 shape=2x8x1x64 role=input\n"
+    "arg 1 name=cache kind=cache dtype=f16 heads=2 head_dim=64 value_dim=64 "
+    "capacity=256 layout=paged page_size=16 pages_per_seq=16\n"
+    "arg 2 name=lens kind=tensor dtype=i32 shape=2 role=kv_lens\n"
+    "arg 3 name=out0 kind=tensor dtype=f32 shape=2x8x1x64 role=output\n"
+    "scratch 0 bytes=4096\n"
+    "scratch 1 bytes=64\n"
+    "launch kernel=decode_partial grid=4x2x2 block=128x1x1 smem=0 "
+    "args=a0,a1.keys,a1.values,a1.table,a2,s0,s1\n"
+    "launch kernel=decode_merge grid=16x1x1 block=64x1x1 smem=0 "
+    "args=s0,s1,a3\n"
+    "copy src=a3 dst=s0 bytes=4096\n"
+    "end\n";
+
+TEST(GpuManifest, ParsesLaunchLists) {
+  kvfuse_artifact *a = nullptr;
+  ASSERT_EQ(kvfuse_artifact_parse_manifest(kGpuGood, &a), KVFUSE_OK)
+      << kvfuse_last_error();
+  EXPECT_STREQ(kvfuse_artifact_target(a), "nvvm:sm_90");
+  int64_t n = 0, step = -1;
+  ASSERT_EQ(kvfuse_artifact_entry(a, "decode", &n, &step), KVFUSE_OK);
+  EXPECT_EQ(n, 4);
+  EXPECT_EQ(step, 0);
+  // Parsed but not loaded: no module, so running is refused, not attempted.
+  int64_t seq = 0;
+  EXPECT_EQ(kvfuse_run(a, "decode", nullptr, 0, &seq, 1), KVFUSE_ERR_SYMBOL);
+  EXPECT_NE(std::string(kvfuse_last_error()).find("no loaded code"),
+            std::string::npos);
+  kvfuse_artifact_free(a);
+
+  ASSERT_EQ(kvfuse_artifact_parse_manifest(kGood, &a), KVFUSE_OK);
+  EXPECT_STREQ(kvfuse_artifact_target(a), "cpu");
+  kvfuse_artifact_free(a);
+}
+
+TEST(GpuManifest, RejectsCorrupt) {
+  const kvfuse_status C = KVFUSE_ERR_CORRUPT_MANIFEST;
+  std::string g = kGpuGood;
+  std::vector<Corrupt> cases = {
+      {"no chip", replace(g, " chip=sm_90", ""), C, "needs chip=sm_NN"},
+      {"bad chip", replace(g, "chip=sm_90", "chip=gfx90a"), C,
+       "needs chip=sm_NN"},
+      {"cubin path", replace(g, "cubin=model.cubin", "cubin=/tmp/x"), C,
+       "cubin must be a file name"},
+      {"gpu-module field", replace(g, "cubin=model.cubin", "arch=x"), C,
+       "unknown gpu-module field 'arch'"},
+      {"launch on cpu",
+       std::string(kGood).insert(std::string(kGood).rfind("end"),
+                                 "launch kernel=k grid=1x1x1 block=1x1x1\n"),
+       C, "'launch' records belong to GPU artifacts"},
+      {"scratch order", replace(g, "scratch 1 bytes", "scratch 2 bytes"), C,
+       "expected 'scratch <next index> bytes=<n>'"},
+      {"unknown buffer", replace(g, "args=s0,s1,a3", "args=s0,s2,a3"), C,
+       "names unknown buffer 's2'"},
+      {"tensor part", replace(g, "a0,a1.keys", "a0.keys,a1.keys"), C,
+       "names unknown buffer 'a0.keys'"},
+      {"cache without part", replace(g, "a1.keys,", "a1,"), C,
+       "names unknown buffer 'a1'"},
+      {"cache part", replace(g, "a1.table", "a1.pages"), C,
+       "names unknown buffer 'a1.pages'"},
+      {"arg out of range", replace(g, "args=s0,s1,a3", "args=s0,s1,a4"), C,
+       "names unknown buffer 'a4'"},
+      {"zero grid", replace(g, "grid=16x1x1", "grid=0x1x1"), C,
+       "bad grid '0x1x1'"},
+      {"2-d block", replace(g, "block=64x1x1", "block=64x1"), C,
+       "bad block '64x1'"},
+      {"no kernel", replace(g, "kernel=decode_merge ", ""), C,
+       "launch needs kernel=, grid= and block="},
+      {"launch field", replace(g, "smem=0 args=s0", "smem=0 stream=1 args=s0"),
+       C, "unknown launch field 'stream'"},
+      {"copy overflow", replace(g, "bytes=4096\nend", "bytes=4097\nend"), C,
+       "copy of 4097 bytes exceeds 'a3'"},
+      {"copy cache", replace(g, "copy src=a3", "copy src=a1.keys"), C,
+       "copy names 'a1.keys'"},
+      {"launch before args",
+       replace(g, "arg 3 name=out0", "launch kernel=k grid=1x1x1 "
+                                     "block=1x1x1\narg 3 name=out0"),
+       C, "'launch' before the last argument"},
+      {"no launch",
+       replace(replace(replace(g,
+                               "launch kernel=decode_partial grid=4x2x2 "
+                               "block=128x1x1 smem=0 "
+                               "args=a0,a1.keys,a1.values,a1.table,a2,s0,s1\n",
+                               ""),
+                       "launch kernel=decode_merge grid=16x1x1 block=64x1x1 "
+                       "smem=0 args=s0,s1,a3\n",
+                       ""),
+               "copy src=a3 dst=s0 bytes=4096\n", ""),
+       C, "GPU entry 'decode' has no launch"},
+  };
+  for (const Corrupt &c : cases) {
+    SCOPED_TRACE(c.what);
+    ASSERT_NE(c.text, g) << "the case did not change the manifest";
+    kvfuse_artifact *a = nullptr;
+    EXPECT_EQ(kvfuse_artifact_parse_manifest(c.text.c_str(), &a), c.status);
+    EXPECT_EQ(a, nullptr);
+    EXPECT_NE(std::string(kvfuse_last_error()).find(c.message),
+              std::string::npos)
+        << kvfuse_last_error();
+  }
+}
+
+// Whether this machine has a CUDA driver the runtime could open.
+bool haveCudaDriver() {
+  void *lib = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
+  if (lib)
+    dlclose(lib);
+  return lib != nullptr;
+}
+
+TEST(GpuRuntime, DeviceErrorsAreStatuses) {
+  kvfuse_cache_spec spec{KVFUSE_F16, 2, 64, 64, 256, KVFUSE_LAYOUT_PAGED, 16};
+  kvfuse_cache *c = nullptr;
+  kvfuse_status st = kvfuse_cache_create_on_device(&spec, 2, 0, &c);
+  if (!haveCudaDriver()) {
+    // Without a driver: a clear error naming it, no cache, no crash.
+    EXPECT_EQ(st, KVFUSE_ERR_DEVICE);
+    EXPECT_EQ(c, nullptr);
+    EXPECT_NE(std::string(kvfuse_last_error()).find("libcuda.so.1"),
+              std::string::npos)
+        << kvfuse_last_error();
+  } else if (st == KVFUSE_OK) {
+    EXPECT_TRUE(kvfuse_cache_is_on_device(c));
+    EXPECT_EQ(kvfuse_cache_key_pool(c), nullptr);
+    int64_t kb = 0, vb = 0;
+    kvfuse_cache_pool_bytes(c, &kb, &vb);
+    EXPECT_EQ(kb, 2 * 16 * 2 * 16 * 64 * 2);
+    std::vector<unsigned char> k(kb, 0xAB), back(kb, 0);
+    ASSERT_EQ(kvfuse_cache_write_pools(c, k.data(), nullptr), KVFUSE_OK);
+    ASSERT_EQ(kvfuse_cache_read_pools(c, back.data(), nullptr), KVFUSE_OK);
+    EXPECT_EQ(k, back);
+    kvfuse_cache_free(c);
+  }
+
+  // A GPU artifact on disk: loading needs the device (or fails clearly).
+  char dir[] = "/tmp/kvfuse-gpu-artifactXXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::ofstream(std::string(dir) + "/manifest.txt") << kGpuGood;
+  std::ofstream(std::string(dir) + "/model.ptx") << "// not a module\n";
+  kvfuse_artifact *a = nullptr;
+  st = kvfuse_artifact_load(dir, &a);
+  EXPECT_NE(st, KVFUSE_OK);
+  EXPECT_EQ(a, nullptr);
+  if (!haveCudaDriver())
+    EXPECT_EQ(st, KVFUSE_ERR_DEVICE) << kvfuse_last_error();
+  std::remove((std::string(dir) + "/manifest.txt").c_str());
+  std::remove((std::string(dir) + "/model.ptx").c_str());
+  rmdir(dir);
+}
+
+TEST(GpuRuntime, HostCachesStayOnTheHost) {
+  kvfuse_cache_spec spec{KVFUSE_F32, 1, 4, 4, 8, KVFUSE_LAYOUT_CONTIGUOUS, 8};
+  kvfuse_cache *c = nullptr;
+  ASSERT_EQ(kvfuse_cache_create(&spec, 2, 0, &c), KVFUSE_OK);
+  EXPECT_FALSE(kvfuse_cache_is_on_device(c));
+  int64_t kb = 0, vb = 0;
+  kvfuse_cache_pool_bytes(c, &kb, &vb);
+  ASSERT_EQ(kb, 2 * 8 * 4 * 4);
+  std::vector<float> k(kb / 4), back(kb / 4, 0.f);
+  for (size_t i = 0; i < k.size(); ++i)
+    k[i] = 0.5f + float(i);
+  ASSERT_EQ(kvfuse_cache_write_pools(c, k.data(), nullptr), KVFUSE_OK);
+  EXPECT_EQ(std::memcmp(kvfuse_cache_key_pool(c), k.data(), kb), 0);
+  ASSERT_EQ(kvfuse_cache_read_pools(c, back.data(), nullptr), KVFUSE_OK);
+  EXPECT_EQ(k, back);
   kvfuse_cache_free(c);
 }
 

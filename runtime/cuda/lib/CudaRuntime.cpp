@@ -48,6 +48,7 @@ struct Device::Impl {
   CUresult (*cuMemFree)(DevicePtr);
   CUresult (*cuMemcpyHtoD)(DevicePtr, const void *, size_t);
   CUresult (*cuMemcpyDtoH)(void *, DevicePtr, size_t);
+  CUresult (*cuMemcpyDtoD)(DevicePtr, DevicePtr, size_t);
   CUresult (*cuMemsetD32)(DevicePtr, unsigned, size_t);
   CUresult (*cuLaunchKernel)(CUfunction, unsigned, unsigned, unsigned,
                              unsigned, unsigned, unsigned, unsigned, CUstream,
@@ -84,7 +85,8 @@ Device::Device() : impl(new Impl()) {}
 Device::~Device() {
   if (impl->lib) {
     for (CUmodule m : impl->modules)
-      impl->cuModuleUnload(m);
+      if (m)
+        impl->cuModuleUnload(m);
     if (impl->context)
       impl->cuDevicePrimaryCtxRelease(impl->device);
   }
@@ -117,6 +119,7 @@ std::string Device::open(int ordinal) {
   d.resolve(d.cuMemFree, "cuMemFree_v2", err);
   d.resolve(d.cuMemcpyHtoD, "cuMemcpyHtoD_v2", err);
   d.resolve(d.cuMemcpyDtoH, "cuMemcpyDtoH_v2", err);
+  d.resolve(d.cuMemcpyDtoD, "cuMemcpyDtoD_v2", err);
   d.resolve(d.cuMemsetD32, "cuMemsetD32_v2", err);
   d.resolve(d.cuLaunchKernel, "cuLaunchKernel", err);
   d.resolve(d.cuEventCreate, "cuEventCreate", err);
@@ -171,6 +174,10 @@ std::string Device::upload(DevicePtr dst, const void *src, size_t bytes) {
 std::string Device::download(void *dst, DevicePtr src, size_t bytes) {
   return impl->check(impl->cuMemcpyDtoH(dst, src, bytes), "cuMemcpyDtoH");
 }
+std::string Device::copy(DevicePtr dst, DevicePtr src, size_t bytes) {
+  return impl->check(impl->cuMemcpyDtoD(dst, src, bytes), "cuMemcpyDtoD");
+}
+bool Device::isOpen() const { return impl->context != nullptr; }
 std::string Device::fill32(DevicePtr dst, uint32_t value, size_t words) {
   return impl->check(impl->cuMemsetD32(dst, value, words), "cuMemsetD32");
 }
@@ -178,9 +185,9 @@ std::string Device::synchronize() {
   return impl->check(impl->cuCtxSynchronize(), "cuCtxSynchronize");
 }
 
-std::string Device::loadModule(const std::string &ptx, int &handle) {
+std::string Device::loadModule(const std::string &image, int &handle) {
   CUmodule m = nullptr;
-  if (auto e = impl->check(impl->cuModuleLoadData(&m, ptx.c_str()),
+  if (auto e = impl->check(impl->cuModuleLoadData(&m, image.c_str()),
                            "cuModuleLoadData");
       !e.empty())
     return e;
@@ -189,9 +196,29 @@ std::string Device::loadModule(const std::string &ptx, int &handle) {
   return {};
 }
 
+std::string Device::unloadModule(int handle) {
+  if (handle < 0 || size_t(handle) >= impl->modules.size() ||
+      !impl->modules[handle])
+    return "unloadModule: unknown module handle";
+  CUmodule m = impl->modules[handle];
+  impl->modules[handle] = nullptr;
+  return impl->check(impl->cuModuleUnload(m), "cuModuleUnload");
+}
+
+std::string Device::findFunction(int handle, const std::string &name) {
+  if (handle < 0 || size_t(handle) >= impl->modules.size() ||
+      !impl->modules[handle])
+    return "findFunction: unknown module handle";
+  CUfunction fn = nullptr;
+  return impl->check(
+      impl->cuModuleGetFunction(&fn, impl->modules[handle], name.c_str()),
+      ("cuModuleGetFunction(" + name + ")").c_str());
+}
+
 std::string Device::launch(int handle, const Launch &l,
                            const std::map<std::string, DevicePtr> &buffers) {
-  if (handle < 0 || size_t(handle) >= impl->modules.size())
+  if (handle < 0 || size_t(handle) >= impl->modules.size() ||
+      !impl->modules[handle])
     return "launch: unknown module handle";
   CUfunction fn = nullptr;
   if (auto e = impl->check(impl->cuModuleGetFunction(

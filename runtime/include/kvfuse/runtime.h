@@ -32,6 +32,7 @@ typedef enum kvfuse_status {
   KVFUSE_ERR_OUT_OF_PAGES = 8,
   KVFUSE_ERR_SHAPE_MISMATCH = 9,
   KVFUSE_ERR_OUT_OF_MEMORY = 10,
+  KVFUSE_ERR_DEVICE = 11, /* no CUDA driver/device, or a CUDA call failed */
 } kvfuse_status;
 
 typedef enum kvfuse_dtype {
@@ -75,12 +76,18 @@ const char *kvfuse_last_error(void);
 /* Bytes of one element of a dtype (i1 is one byte). */
 int64_t kvfuse_dtype_size(kvfuse_dtype dtype);
 
-/* Loads `dir`/manifest.txt and its library; resolves every entry symbol. */
+/* Loads `dir`/manifest.txt and its library; resolves every entry symbol.
+ * GPU artifacts (`gpu-module` manifests) load their cubin, or their PTX when
+ * the cubin is absent or does not match the device, into CUDA device 0 and
+ * check every kernel they launch; without a CUDA driver or device this
+ * fails with KVFUSE_ERR_DEVICE. */
 kvfuse_status kvfuse_artifact_load(const char *dir, kvfuse_artifact **out);
 /* Parses manifest text only (no library); for tools and tests. */
 kvfuse_status kvfuse_artifact_parse_manifest(const char *text,
                                              kvfuse_artifact **out);
 void kvfuse_artifact_free(kvfuse_artifact *artifact);
+/* "cpu" or "nvvm:<chip>" (pointer valid as long as the artifact). */
+const char *kvfuse_artifact_target(const kvfuse_artifact *artifact);
 /* Entry lookup: number of arguments and step tokens. */
 kvfuse_status kvfuse_artifact_entry(const kvfuse_artifact *artifact,
                                     const char *entry, int64_t *num_args,
@@ -100,6 +107,13 @@ kvfuse_status kvfuse_artifact_arg(const kvfuse_artifact *artifact,
 kvfuse_status kvfuse_cache_create(const kvfuse_cache_spec *spec,
                                   int64_t max_seqs, int64_t num_pages,
                                   kvfuse_cache **out);
+/* The same, with the pools in the memory of CUDA device 0 (for GPU
+ * artifacts); pools are zero-filled. KVFUSE_ERR_DEVICE without a device. */
+kvfuse_status kvfuse_cache_create_on_device(const kvfuse_cache_spec *spec,
+                                            int64_t max_seqs,
+                                            int64_t num_pages,
+                                            kvfuse_cache **out);
+int kvfuse_cache_is_on_device(const kvfuse_cache *cache);
 void kvfuse_cache_free(kvfuse_cache *cache);
 /* Adds an empty sequence; its id is returned in *seq_id. */
 kvfuse_status kvfuse_cache_add_sequence(kvfuse_cache *cache, int64_t *seq_id);
@@ -113,9 +127,20 @@ int64_t kvfuse_cache_free_pages(const kvfuse_cache *cache);
 /* Removes every sequence. */
 void kvfuse_cache_reset(kvfuse_cache *cache);
 /* Key/value pools ([pages][heads][page_size][dim]) and the pages of a
- * sequence, for inspection. */
+ * sequence, for inspection. The pool pointers are NULL for device caches:
+ * copy their pools with kvfuse_cache_read_pools. */
 void *kvfuse_cache_key_pool(kvfuse_cache *cache);
 void *kvfuse_cache_value_pool(kvfuse_cache *cache);
+/* Bytes of the key and value pools (either may be NULL). */
+void kvfuse_cache_pool_bytes(const kvfuse_cache *cache, int64_t *key_bytes,
+                             int64_t *value_bytes);
+/* Copies the whole pools to / from host memory of kvfuse_cache_pool_bytes
+ * bytes each, for host and device caches alike (NULL skips a pool). */
+kvfuse_status kvfuse_cache_read_pools(const kvfuse_cache *cache,
+                                      void *key_pool, void *value_pool);
+kvfuse_status kvfuse_cache_write_pools(kvfuse_cache *cache,
+                                       const void *key_pool,
+                                       const void *value_pool);
 kvfuse_status kvfuse_cache_sequence_pages(const kvfuse_cache *cache,
                                           int64_t seq_id, const int32_t **pages,
                                           int64_t *num_pages);
@@ -123,7 +148,10 @@ kvfuse_status kvfuse_cache_sequence_pages(const kvfuse_cache *cache,
 /* Runs one step of `entry` for the batch `seq_ids[0..batch)`. Checks every
  * binding, every sequence's capacity and the page pool before calling the
  * entry (on failure nothing is written), then advances every bound cache's
- * sequences by the entry's step_tokens. */
+ * sequences by the entry's step_tokens. GPU artifacts take host tensors and
+ * device caches: inputs and outputs are copied to the device (so output
+ * elements no kernel writes keep the caller's values), the entry's launches
+ * run in order, the call waits for them and copies the outputs back. */
 kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
                          const kvfuse_binding *bindings, int64_t num_bindings,
                          const int64_t *seq_ids, int64_t batch);

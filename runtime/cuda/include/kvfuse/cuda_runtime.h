@@ -82,12 +82,19 @@ public:
   std::string free(DevicePtr ptr);
   std::string upload(DevicePtr dst, const void *src, size_t bytes);
   std::string download(void *dst, DevicePtr src, size_t bytes);
+  std::string copy(DevicePtr dst, DevicePtr src, size_t bytes);
   /// Fills `words` 32-bit words with `value` (used to poison outputs).
   std::string fill32(DevicePtr dst, uint32_t value, size_t words);
   std::string synchronize();
 
-  /// Loads a PTX module; `handle` identifies it in later calls.
-  std::string loadModule(const std::string &ptx, int &handle);
+  /// Loads a module image (PTX text or a cubin); `handle` identifies it in
+  /// later calls. PTX must be NUL-terminated (std::string is).
+  std::string loadModule(const std::string &image, int &handle);
+  std::string unloadModule(int handle);
+  /// Fails with a message when module `handle` has no kernel `name`.
+  std::string findFunction(int handle, const std::string &name);
+  /// True once open() succeeded.
+  bool isOpen() const;
   /// Launches `launch` from module `handle` with the named buffers.
   std::string launch(int handle, const Launch &launch,
                      const std::map<std::string, DevicePtr> &buffers);
