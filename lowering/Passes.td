@@ -137,4 +137,72 @@ def CpuToLLVMPass : Pass<"kv-cpu-to-llvm", "mlir::ModuleOp"> {
   let dependentDialects = ["::mlir::LLVM::LLVMDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// NVVM back end
+//===----------------------------------------------------------------------===//
+
+def NvvmLowerDecodePass : Pass<"kv-nvvm-lower-decode", "mlir::ModuleOp"> {
+  let summary = "Lower decode attention on caches to flash-decoding GPU kernels";
+  let description = [{
+    Rewrites memref-form `kv.cache_attention` and `kv.append_attention` whose
+    query length Sq is small (Hq / Hkv * Sq <= `max-rows`) into kernels of
+    the `gpu.module @kvfuse_kernels` and their launches:
+      - for `kv.append_attention`, the append kernel of
+        `kv-nvvm-lower-append` first (the attention then reads the cache);
+      - `decode_partial`, grid (splits, Hkv, B), `threads` threads: one block
+        owns one KV head of one sequence and one slice of the keys; the Sq
+        rows of all query heads of the GQA group are the block's rows (each
+        with its own bottom-right causal and window bounds), so every K/V
+        row is read once. K/V rows are read through the page table with
+        16-byte loads, converted to f32; scores are scaled (and soft-capped)
+        in base 2 for `ex2.approx`; the online softmax keeps per-row
+        statistics reduced by warp shuffles;
+      - with more than one split, `decode_merge`, grid (Sq, Hq, B), Dv
+        threads: the LSE-weighted merge of the partials, which live in
+        `memref.alloc` scratch of the host function.
+    Rows whose keys are all masked (kv_lens 0) give 0. Larger query lengths
+    are left for a prefill lowering; explicit masks, dynamic shapes and head
+    dims that are not a multiple of the 16-byte vector are diagnosed.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"sm_90\"",
+           "GPU target: sm_NN[a] with optional sms=,smem=,features= fields">,
+    Option<"splits", "splits", "int64_t", /*default=*/"0",
+           "Key splits per (KV head, sequence); 0: enough blocks for four "
+           "per SM">,
+    Option<"maxRows", "max-rows", "int64_t", /*default=*/"16",
+           "Largest (query heads per KV head) x Sq lowered as decode">,
+    Option<"threads", "threads", "int64_t", /*default=*/"128",
+           "Threads per block and keys per tile (64, 128 or 256)">,
+    Option<"stageV", "stage-v", "bool", /*default=*/"false",
+           "Load each tile's V rows with its K rows into shared memory "
+           "(when they fit)">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def NvvmLowerAppendPass : Pass<"kv-nvvm-lower-append", "mlir::ModuleOp"> {
+  let summary = "Lower kv.append to a GPU kernel";
+  let description = [{
+    Rewrites memref-form `kv.append` into the `kv_append` kernel of
+    `gpu.module @kvfuse_kernels`, grid (Hkv, B), 128 threads, operands (key,
+    value, key pool, value pool, page table, lens): row t of sequence b is
+    written at token lens[b] + t through the page table, converted to the
+    cache's element type; tokens at or past the capacity are never written.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"sm_90\"",
+           "GPU target: sm_NN[a] with optional sms=,smem=,features= fields">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 #endif // KVFUSE_LOWERING_PASSES_TD
