@@ -587,7 +587,7 @@ struct NvvmLowerDecodePass
     if (threads != 64 && threads != 128 && threads != 256) {
       getOperation().emitError("kv-nvvm-lower-decode: threads must be 64, "
                                "128 or 256, got ")
-          << threads;
+          << static_cast<int64_t>(threads);
       return signalPassFailure();
     }
     SmallVector<Operation *> ops;
