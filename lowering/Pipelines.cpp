@@ -19,16 +19,22 @@
 #include "mlir/Transforms/Passes.h"
 
 using namespace mlir;
+using namespace mlir::kv;
 
-void mlir::kv::buildCpuPipeline(OpPassManager &pm,
-                                const CpuPipelineOptions &options) {
+namespace {
+
+/// The target-neutral half of every back end: raising, fusion of appends
+/// and bufferization with results as trailing out-parameters (the order the
+/// manifest lists them in).
+void buildBufferizedKvPipeline(OpPassManager &pm, bool raise, bool fuseAppend,
+                               bool deallocate) {
   // Model graphs written with upstream ops get their attention fused.
-  if (options.raise)
+  if (raise)
     pm.addNestedPass<func::FuncOp>(createRaiseAttentionPass());
   pm.addNestedPass<func::FuncOp>(createDecomposeAggregatesPass());
   // A step's append and the attention reading it become one op, so the back
   // end reads the new rows from the step's inputs.
-  if (options.fuseAppend)
+  if (fuseAppend)
     pm.addNestedPass<func::FuncOp>(createFuseAppendPass());
   pm.addPass(createCanonicalizerPass());
 
@@ -43,7 +49,16 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
   outParams.hoistStaticAllocs = true;
   outParams.modifyPublicFunctions = true;
   pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
-  bufferization::buildBufferDeallocationPipeline(pm);
+  if (deallocate)
+    bufferization::buildBufferDeallocationPipeline(pm);
+}
+
+} // namespace
+
+void mlir::kv::buildCpuPipeline(OpPassManager &pm,
+                                const CpuPipelineOptions &options) {
+  buildBufferizedKvPipeline(pm, options.raise, options.fuseAppend,
+                            /*deallocate=*/true);
 
   // Attention as parallel vectorised tiles; every other kv op (and any
   // attention the tiler declines) as plain loops.
@@ -77,7 +92,29 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
 }
 
+void mlir::kv::buildNvvmPipeline(OpPassManager &pm,
+                                 const NvvmPipelineOptions &options) {
+  // GPU scratch is owned by the runtime (allocated once per entry), so the
+  // host side needs no deallocation.
+  buildBufferizedKvPipeline(pm, options.raise, options.fuseAppend,
+                            /*deallocate=*/false);
+  NvvmLowerAppendPassOptions append;
+  append.target = options.target;
+  pm.addPass(createNvvmLowerAppendPass(append));
+  NvvmLowerDecodePassOptions decode;
+  decode.target = options.target;
+  decode.splits = options.splits;
+  pm.addPass(createNvvmLowerDecodePass(decode));
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
 void mlir::kv::registerPipelines() {
+  PassPipelineRegistration<NvvmPipelineOptions>(
+      "kv-nvvm-pipeline",
+      "Lower kv IR on tensors to gpu.launch_func lists and NVVM kernels in "
+      "gpu.module @kvfuse_kernels",
+      buildNvvmPipeline);
   PassPipelineRegistration<CpuPipelineOptions>(
       "kv-cpu-pipeline",
       "Lower kv IR on tensors to LLVM dialect for x86-64 with kvfuse_entry_* "

@@ -64,7 +64,39 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
 /// lower kv ops and linalg to loops, emit entry points, convert to LLVM.
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
-/// Registers `kv-cpu-pipeline`.
+/// Options of `kv-nvvm-pipeline`.
+struct NvvmPipelineOptions : PassPipelineOptions<NvvmPipelineOptions> {
+  PassOptions::Option<std::string> target{
+      *this, "target",
+      llvm::cl::desc("GPU description: sm_80 | sm_90 | sm_90a, optionally "
+                     "followed by ,sms=..,smem=..,features=.."),
+      llvm::cl::init("sm_90")};
+  PassOptions::Option<int64_t> splits{
+      *this, "splits",
+      llvm::cl::desc("Split-KV chunks of decode attention (0: fill the "
+                     "GPU's SMs)"),
+      llvm::cl::init(0)};
+  PassOptions::Option<bool> raise{
+      *this, "raise",
+      llvm::cl::desc("First raise unfused attention in upstream ops "
+                     "(kv-raise-attention)"),
+      llvm::cl::init(true)};
+  PassOptions::Option<bool> fuseAppend{
+      *this, "fuse-append",
+      llvm::cl::desc("Fuse kv.append into the cache attention that follows "
+                     "(kv-fuse-append)"),
+      llvm::cl::init(true)};
+};
+
+/// kv IR on tensors to host functions that are straight-line lists of
+/// `gpu.launch_func` on buffers (arguments, cache views, static scratch)
+/// plus the kernels in `gpu.module @kvfuse_kernels`: bufferize (results
+/// become trailing out-parameters), then the NVVM lowerings of append,
+/// decode and prefill attention. kvfuse-compile turns the host functions
+/// into the manifest's launch lists and the kernel module into PTX.
+void buildNvvmPipeline(OpPassManager &pm, const NvvmPipelineOptions &options);
+
+/// Registers `kv-cpu-pipeline` and `kv-nvvm-pipeline`.
 void registerPipelines();
 
 } // namespace kv

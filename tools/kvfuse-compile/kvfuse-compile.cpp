@@ -1,6 +1,7 @@
-//===- kvfuse-compile.cpp - kv IR to a CPU artifact -----------------------===//
+//===- kvfuse-compile.cpp - kv IR to a CPU or GPU artifact ----------------===//
 //
 //   kvfuse-compile model.mlir -o model.kvf
+//   kvfuse-compile model.mlir --target=nvvm:sm_90 -o model.kvf
 //
 // Compiles every public function of `model.mlir` for the host CPU and
 // writes an artifact directory: `model.so` with one
@@ -10,16 +11,27 @@
 // process; clang (LLVM 22) optimises it for the target CPU and links the
 // shared object, so nothing is compiled at run time.
 //
-// `--emit=mlir` prints the module after the pipeline and `--emit=llvm` the
-// LLVM IR, instead of writing an artifact.
+// `--target=nvvm:<chip>` compiles for an NVIDIA GPU instead: the
+// kv-nvvm-pipeline turns each public function into a list of kernel
+// launches, which the manifest records (the runtime replays it through the
+// CUDA driver), and the kernels into `model.ptx` through MLIR's NVVM
+// pipeline; when ptxas is found, `model.cubin` is assembled for the chip too.
+//
+// `--emit=mlir` prints the module after the pipeline (for the GPU: launches
+// and gpu-dialect kernels), `--emit=llvm` the LLVM IR and `--emit=ptx` the
+// PTX, instead of writing an artifact.
 //
 //===----------------------------------------------------------------------===//
 
 #include "dialects/kv/KvOps.h"
 #include "lowering/Pipelines.h"
+#include "lowering/nvvm/GpuTarget.h"
+#include "lowering/nvvm/LaunchSchedule.h"
 #include "tools/InitAll.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
+#include "mlir/Dialect/GPU/Pipelines/Passes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/DialectRegistry.h"
@@ -52,13 +64,16 @@ static cl::opt<std::string>
     outputPath("o", cl::desc("Artifact directory (or file for --emit)"),
                cl::value_desc("path"), cl::init(""));
 
-enum class Emit { Artifact, Mlir, Llvm };
+enum class Emit { Artifact, Mlir, Llvm, Ptx };
 static cl::opt<Emit> emit(
     "emit", cl::desc("What to produce"), cl::init(Emit::Artifact),
     cl::values(clEnumValN(Emit::Artifact, "artifact",
-                          "manifest + shared object (default)"),
-               clEnumValN(Emit::Mlir, "mlir", "LLVM-dialect MLIR"),
-               clEnumValN(Emit::Llvm, "llvm", "LLVM IR")));
+                          "manifest + shared object or PTX (default)"),
+               clEnumValN(Emit::Mlir, "mlir",
+                          "MLIR after the pipeline (CPU: LLVM dialect; GPU: "
+                          "launches and gpu-dialect kernels)"),
+               clEnumValN(Emit::Llvm, "llvm", "LLVM IR (CPU)"),
+               clEnumValN(Emit::Ptx, "ptx", "PTX (GPU)")));
 static cl::opt<int64_t>
     keyBlock("key-block",
              cl::desc("Keys per online-softmax block (0: from the target)"),
@@ -80,8 +95,15 @@ static cl::opt<int64_t> transposeKeys(
 static cl::opt<std::string>
     target("target",
            cl::desc("CPU to tile for: host, or vector-bits=..,l1=..,l2=..,"
-                    "cores=.. over the host's values"),
+                    "cores=.. over the host's values; or an NVIDIA GPU: "
+                    "nvvm:sm_80|sm_90|sm_90a[,sms=..,smem=..]"),
            cl::init("host"));
+static cl::opt<std::string>
+    ptxas("ptxas",
+          cl::desc("ptxas used to assemble model.cubin for GPU targets "
+                   "(default: $KVFUSE_PTXAS, /usr/local/cuda/bin/ptxas, "
+                   "PATH; 'none' skips the cubin)"),
+          cl::init(""));
 static cl::opt<bool>
     raise("raise",
           cl::desc("Raise unfused attention written with upstream ops to kv "
@@ -153,7 +175,8 @@ LogicalResult describeTensor(Location loc, StringRef what, Type type,
 }
 
 /// Writes the manifest entry of one public function.
-LogicalResult describeEntry(func::FuncOp func, llvm::raw_ostream &os) {
+LogicalResult describeEntry(func::FuncOp func, bool gpu,
+                            llvm::raw_ostream &os) {
   int64_t numArgs = func.getNumArguments() + func.getNumResults();
   // Tokens each step appends: the attribute, else what kv.append writes.
   int64_t stepTokens = 0;
@@ -164,8 +187,11 @@ LogicalResult describeEntry(func::FuncOp func, llvm::raw_ostream &os) {
       stepTokens = cast<ShapedType>(append.getKey().getType()).getDimSize(2);
     });
   }
-  os << "entry " << func.getSymName() << " symbol=kvfuse_entry_"
-     << func.getSymName() << " args=" << numArgs
+  os << "entry " << func.getSymName();
+  // GPU entries are launch lists, not symbols of a library.
+  if (!gpu)
+    os << " symbol=kvfuse_entry_" << func.getSymName();
+  os << " args=" << numArgs
      << " step_tokens=" << stepTokens << "\n";
   for (auto [i, type] : llvm::enumerate(func.getArgumentTypes())) {
     std::string name = "arg" + std::to_string(i);
@@ -205,25 +231,37 @@ LogicalResult describeEntry(func::FuncOp func, llvm::raw_ostream &os) {
                               "out" + std::to_string(i), "output", os)))
       return failure();
   }
-  os << "end\n";
   return success();
 }
 
-FailureOr<std::string> buildManifest(ModuleOp module) {
-  std::string text;
-  llvm::raw_string_ostream os(text);
-  os << "kvfuse-manifest 1\nabi 1\nlibrary model.so\n";
-  int entries = 0;
+/// One entry's manifest records up to (not including) its `end`.
+struct EntryRecords {
+  std::string name, text;
+};
+
+FailureOr<std::vector<EntryRecords>> describeEntries(ModuleOp module,
+                                                     bool gpu) {
+  std::vector<EntryRecords> entries;
   for (auto func : module.getOps<func::FuncOp>()) {
     if (!func.isPublic() || func.isExternal())
       continue;
-    if (failed(describeEntry(func, os)))
+    EntryRecords entry{func.getSymName().str(), ""};
+    llvm::raw_string_ostream os(entry.text);
+    if (failed(describeEntry(func, gpu, os)))
       return failure();
-    ++entries;
+    entries.push_back(std::move(entry));
   }
-  if (entries == 0)
+  if (entries.empty())
     return emitError(module.getLoc())
            << "expects at least one public function with a body to compile";
+  return entries;
+}
+
+std::string composeManifest(llvm::StringRef moduleLine,
+                            const std::vector<EntryRecords> &entries) {
+  std::string text = "kvfuse-manifest 1\nabi 1\n" + moduleLine.str() + "\n";
+  for (const EntryRecords &entry : entries)
+    text += entry.text + "end\n";
   return text;
 }
 
@@ -246,6 +284,135 @@ int fail(const llvm::Twine &message) {
   return 1;
 }
 
+std::string findPtxas() {
+  if (!ptxas.empty())
+    return ptxas == "none" ? "" : ptxas.getValue();
+  if (const char *env = getenv("KVFUSE_PTXAS"))
+    return env;
+  if (llvm::sys::fs::can_execute("/usr/local/cuda/bin/ptxas"))
+    return "/usr/local/cuda/bin/ptxas";
+  if (auto found = llvm::sys::findProgramByName("ptxas"))
+    return *found;
+  return "";
+}
+
+LogicalResult writeFile(llvm::StringRef path, llvm::StringRef text) {
+  std::error_code ec;
+  llvm::raw_fd_ostream os(path, ec);
+  if (ec)
+    return failure();
+  os << text;
+  return success();
+}
+
+/// The GPU back end: launch lists into the manifest, kernels to PTX (and a
+/// cubin when ptxas is available).
+int compileForGpu(ModuleOp module, std::vector<EntryRecords> &entries,
+                  llvm::StringRef targetSpec) {
+  std::string error;
+  std::optional<kv::GpuTarget> gpuTarget =
+      kv::GpuTarget::parse(targetSpec, error);
+  if (!gpuTarget)
+    return fail("--target=nvvm:" + targetSpec + ": " + error);
+
+  PassManager pm(module.getContext());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return 1;
+  kv::NvvmPipelineOptions options;
+  options.target = targetSpec.str();
+  options.splits = splits;
+  options.raise = raise;
+  options.fuseAppend = fuseAppend;
+  kv::buildNvvmPipeline(pm, options);
+  if (failed(pm.run(module)))
+    return fail("lowering " + inputFile + " failed");
+
+  if (emit == Emit::Mlir) {
+    auto out = openOutputFile(outputPath.empty() ? std::string("-")
+                                                 : outputPath.getValue(),
+                              &error);
+    if (!out)
+      return fail(error);
+    module.print(out->os());
+    out->keep();
+    return 0;
+  }
+  if (emit == Emit::Llvm)
+    return fail("--emit=llvm is for CPU targets; use --emit=ptx");
+
+  // Host functions become the manifest's launch lists, then go: only the
+  // kernel module is compiled.
+  for (EntryRecords &entry : entries) {
+    auto host = module.lookupSymbol<func::FuncOp>(entry.name);
+    llvm::raw_string_ostream os(entry.text);
+    if (!host || failed(kv::describeLaunchSchedule(host, os)))
+      return fail("no GPU launch list for @" + entry.name);
+  }
+  for (auto func : llvm::make_early_inc_range(module.getOps<func::FuncOp>()))
+    func.erase();
+
+  PassManager kernels(module.getContext());
+  gpu::GPUToNVVMPipelineOptions nvvm;
+  nvvm.cubinChip = gpuTarget->chip;
+  nvvm.cubinFeatures = gpuTarget->features;
+  nvvm.cubinFormat = "isa";
+  nvvm.kernelUseBarePtrCallConv = true;
+  gpu::buildLowerToNVVMPassPipeline(kernels, nvvm);
+  if (failed(kernels.run(module)))
+    return fail("compiling the kernels of " + inputFile + " to PTX failed");
+  std::string ptx;
+  module.walk([&](gpu::BinaryOp binary) {
+    for (Attribute object : binary.getObjects())
+      if (auto obj = dyn_cast<gpu::ObjectAttr>(object))
+        ptx = obj.getObject().str();
+  });
+  if (ptx.empty())
+    return fail("the NVVM pipeline produced no PTX");
+
+  if (emit == Emit::Ptx) {
+    auto out = openOutputFile(outputPath.empty() ? std::string("-")
+                                                 : outputPath.getValue(),
+                              &error);
+    if (!out)
+      return fail(error);
+    out->os() << ptx;
+    out->keep();
+    return 0;
+  }
+
+  if (outputPath.empty())
+    return fail("expects -o <artifact directory>");
+  if (std::error_code ec = llvm::sys::fs::create_directories(outputPath))
+    return fail("cannot create " + outputPath + ": " + ec.message());
+  llvm::SmallString<256> ptxPath(outputPath), cubinPath(outputPath),
+      manifestPath(outputPath);
+  llvm::sys::path::append(ptxPath, "model.ptx");
+  llvm::sys::path::append(cubinPath, "model.cubin");
+  llvm::sys::path::append(manifestPath, "manifest.txt");
+  llvm::sys::fs::remove(manifestPath);
+  llvm::sys::fs::remove(cubinPath);
+  if (failed(writeFile(ptxPath, ptx)))
+    return fail("cannot write " + ptxPath);
+
+  std::string moduleLine = "gpu-module model.ptx chip=" + gpuTarget->chip;
+  std::string assembler = findPtxas();
+  if (!assembler.empty()) {
+    std::string arch = "-arch=" + gpuTarget->chip;
+    llvm::SmallVector<llvm::StringRef> args = {assembler, arch, ptxPath, "-o",
+                                               cubinPath};
+    std::string ptxasError;
+    int rc = llvm::sys::ExecuteAndWait(assembler, args, std::nullopt, {}, 0,
+                                       0, &ptxasError);
+    if (rc != 0)
+      return fail("ptxas rejected " + ptxPath + " (" + llvm::Twine(rc) +
+                  ") " + ptxasError);
+    moduleLine += " cubin=model.cubin";
+  }
+  if (failed(writeFile(manifestPath, composeManifest(moduleLine, entries))))
+    return fail("cannot write " + manifestPath);
+  return 0;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -254,7 +421,7 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   registerAsmPrinterCLOptions();
   cl::ParseCommandLineOptions(argc, argv,
-                              "kvfuse-compile: kv IR to a CPU artifact\n");
+                              "kvfuse-compile: kv IR to a CPU or GPU artifact\n");
 
   DialectRegistry registry;
   kvfuse::registerAllDialects(registry);
@@ -273,9 +440,15 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
-  FailureOr<std::string> manifest = buildManifest(*module);
-  if (failed(manifest))
+  bool gpu = llvm::StringRef(target).starts_with("nvvm:");
+  FailureOr<std::vector<EntryRecords>> entries =
+      describeEntries(*module, gpu);
+  if (failed(entries))
     return 1;
+  if (gpu)
+    return compileForGpu(*module, *entries,
+                         llvm::StringRef(target).drop_front(5));
+  std::string manifest = composeManifest("library model.so", *entries);
 
   PassManager pm(&context);
   if (failed(applyPassManagerCLOptions(pm)))
@@ -308,6 +481,8 @@ int main(int argc, char **argv) {
   if (!llvmModule)
     return fail("translating to LLVM IR failed");
 
+  if (emit == Emit::Ptx)
+    return fail("--emit=ptx needs a GPU target (--target=nvvm:<chip>)");
   if (emit == Emit::Llvm) {
     auto out = openOutputFile(outputPath.empty() ? std::string("-") : outputPath.getValue(), &error);
     if (!out)
@@ -356,6 +531,6 @@ int main(int argc, char **argv) {
   llvm::raw_fd_ostream os(manifestPath, ec);
   if (ec)
     return fail("cannot write " + manifestPath + ": " + ec.message());
-  os << *manifest;
+  os << manifest;
   return 0;
 }

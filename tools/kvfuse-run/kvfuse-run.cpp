@@ -14,6 +14,11 @@
 // HF `sliding_window = W` (window_left = W-1) so that it bites within the
 // cache's capacity.
 //
+// `--target nvvm:<chip>` compiles for an NVIDIA GPU and runs with the caches
+// in device memory. A machine without MLIR runs artifacts compiled elsewhere:
+// `--compile-only` writes them into `--work-dir`, `--prebuilt` runs the ones
+// found there (the example sources are still read for the reference).
+//
 //===----------------------------------------------------------------------===//
 
 #include "kvfuse/reference.h"
@@ -50,6 +55,9 @@ struct Options {
   // A stand-in compiler's artifact: other shapes than the example's are
   // accepted (its attributes still apply to the reference).
   bool standIn = false;
+  std::string target;          // kvfuse-compile --target; "" = host CPU
+  bool compileOnly = false;    // compile into workDir, run nothing
+  bool prebuilt = false;       // run the artifacts already in workDir
 };
 
 // The attention attributes of one example, which the reference must use.
@@ -349,7 +357,10 @@ bool runBatch(kvfuse_artifact *art, const Entry &prefill, const Entry &decode,
               const Model &info, int64_t windowLeft, const Options &opt,
               const std::string &model, Result &res) {
   kvfuse_cache *cache = nullptr;
-  if (kvfuse_cache_create(&decode.spec, decode.batch, 0, &cache)) {
+  bool onDevice = std::string(kvfuse_artifact_target(art)) != "cpu";
+  if ((onDevice ? kvfuse_cache_create_on_device
+                : kvfuse_cache_create)(&decode.spec, decode.batch, 0,
+                                       &cache)) {
     fprintf(stderr, "kvfuse-run: %s\n", kvfuse_last_error());
     return false;
   }
@@ -384,9 +395,10 @@ bool runBatch(kvfuse_artifact *art, const Entry &prefill, const Entry &decode,
   if (!ok)
     return false;
   double med = median(times);
-  printf("%-7s %-10s B=%lld prompt=%lld prefill %.3f ms (%.0f tok/s) | "
+  printf("%-7s %-10s %s B=%lld prompt=%lld prefill %.3f ms (%.0f tok/s) | "
          "decode %lld steps: median %.3f ms/step, %.0f tok/s\n",
-         model.c_str(), opt.layout.c_str(), (long long)decode.batch,
+         model.c_str(), opt.layout.c_str(), kvfuse_artifact_target(art),
+         (long long)decode.batch,
          (long long)prefill.stepTokens, prefillTime * 1e3,
          prefill.stepTokens / prefillTime, (long long)opt.steps, med * 1e3,
          med > 0 ? decode.batch / med : 0.0);
@@ -456,8 +468,12 @@ bool startCompile(Job &job, const Options &opt) {
   std::string input = opt.workDir + "/" + job.model + "-" + opt.layout + ".mlir";
   job.artifact = opt.workDir + "/" + job.model + "-" + opt.layout + ".kvf";
   std::ofstream(input) << src;
+  if (opt.prebuilt)
+    return true;
   job.cmd = shellQuote(opt.compiler) + " " + shellQuote(input) + " -o " +
             shellQuote(job.artifact);
+  if (!opt.target.empty())
+    job.cmd += " " + shellQuote("--target=" + opt.target);
   const char *argv[] = {"sh", "-c", job.cmd.c_str(), nullptr};
   if (posix_spawn(&job.pid, "/bin/sh", nullptr, nullptr,
                   const_cast<char *const *>(argv), environ) != 0) {
@@ -468,7 +484,9 @@ bool startCompile(Job &job, const Options &opt) {
   return true;
 }
 
-bool finishCompile(Job &job) {
+bool finishCompile(Job &job, const Options &opt) {
+  if (opt.prebuilt)
+    return true;
   if (job.pid < 0)
     return false;
   int status = 0;
@@ -546,10 +564,16 @@ void usage() {
           "[--compiler PATH] [--work-dir DIR]\n"
           "                  [--examples-dir DIR] [--tolerance X] "
           "[--stand-in]\n"
+          "                  [--target host|nvvm:sm_80|nvvm:sm_90|...] "
+          "[--compile-only | --prebuilt]\n"
           "--window W: HF sliding_window W (window_left = W-1) for the "
           "examples that have a window (mistral, gemma2)\n"
           "--stand-in: the compiler is a stand-in whose artifact may have "
-          "other shapes than the example\n");
+          "other shapes than the example\n"
+          "--target nvvm:<chip>: compile for an NVIDIA GPU, caches in device "
+          "memory\n"
+          "--compile-only / --prebuilt: compile into --work-dir only / run "
+          "the artifacts found in --work-dir (a machine without MLIR)\n");
 }
 
 } // namespace
@@ -568,6 +592,10 @@ int main(int argc, char **argv) {
       opt.standIn = true;
       continue;
     }
+    if (a == "--compile-only" || a == "--prebuilt") {
+      (a == "--prebuilt" ? opt.prebuilt : opt.compileOnly) = true;
+      continue;
+    }
     if (!hasValue) {
       usage();
       return 2;
@@ -581,6 +609,8 @@ int main(int argc, char **argv) {
       opt.layout = v;
     else if (a == "--compiler")
       opt.compiler = v;
+    else if (a == "--target")
+      opt.target = v;
     else if (a == "--work-dir")
       opt.workDir = v;
     else if (a == "--examples-dir")
@@ -623,9 +653,14 @@ int main(int argc, char **argv) {
     fprintf(stderr, "kvfuse-run: --steps must be in [1, 700]\n");
     return 2;
   }
+  if (opt.prebuilt && (opt.compileOnly || opt.workDir.empty())) {
+    fprintf(stderr, "kvfuse-run: --prebuilt needs --work-dir (the folder "
+                    "--compile-only wrote) and no --compile-only\n");
+    return 2;
+  }
   if (opt.compiler.empty())
     opt.compiler = selfDir() + "/kvfuse-compile";
-  if (access(opt.compiler.c_str(), X_OK) != 0) {
+  if (!opt.prebuilt && access(opt.compiler.c_str(), X_OK) != 0) {
     fprintf(stderr,
             "kvfuse-run: kvfuse-compile not found at %s (build the "
             "kvfuse-compile target, or pass --compiler PATH)\n",
@@ -651,8 +686,14 @@ int main(int argc, char **argv) {
   // All compiles finish before anything is timed.
   std::vector<bool> compiled(jobs.size());
   for (size_t i = 0; i < jobs.size(); ++i) {
-    compiled[i] = finishCompile(jobs[i]);
+    compiled[i] = finishCompile(jobs[i], opt);
     rc |= compiled[i] ? 0 : 1;
+  }
+  if (opt.compileOnly) {
+    for (size_t i = 0; i < jobs.size(); ++i)
+      if (compiled[i])
+        printf("compiled %s\n", jobs[i].artifact.c_str());
+    return rc;
   }
   for (size_t i = 0; i < jobs.size(); ++i)
     if (compiled[i])
