@@ -103,7 +103,8 @@ private:
     if (auto launch = dyn_cast<gpu::LaunchFuncOp>(op))
       return visitLaunch(launch);
     return op.emitError()
-           << "has no NVVM lowering (the GPU back end lowers kv.attention, "
+           << "'" << op.getName()
+           << "' has no NVVM lowering (the GPU back end lowers kv.attention, "
               "kv.partial_attention, kv.cache_attention, kv.append and "
               "kv.append_attention)";
   }
