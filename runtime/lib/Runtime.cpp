@@ -949,6 +949,37 @@ kvfuse_status kvfuse_cache_add_sequence(kvfuse_cache *cache,
   return KVFUSE_OK;
 }
 
+kvfuse_status kvfuse_cache_extend_sequence(kvfuse_cache *cache,
+                                           int64_t seq_id, int64_t tokens) {
+  if (!cache || tokens < 0)
+    return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null cache or negative tokens");
+  auto it = cache->seqs.find(seq_id);
+  if (it == cache->seqs.end())
+    return fail(KVFUSE_ERR_NOT_FOUND, "no sequence %lld in the cache",
+                (long long)seq_id);
+  kvfuse_cache::Seq &s = it->second;
+  if (tokens > cache->spec.capacity - s.length)
+    return fail(KVFUSE_ERR_CACHE_FULL,
+                "sequence %lld holds %lld of %lld tokens; %lld more do not "
+                "fit",
+                (long long)seq_id, (long long)s.length,
+                (long long)cache->spec.capacity, (long long)tokens);
+  if (cache->spec.layout == KVFUSE_LAYOUT_PAGED) {
+    int64_t want = (s.length + tokens + cache->spec.page_size - 1) /
+                   cache->spec.page_size;
+    if (want - (int64_t)s.pages.size() > (int64_t)cache->freePages.size())
+      return fail(KVFUSE_ERR_OUT_OF_PAGES, "%lld new pages needed, %lld free",
+                  (long long)(want - (int64_t)s.pages.size()),
+                  (long long)cache->freePages.size());
+    while ((int64_t)s.pages.size() < want) {
+      s.pages.push_back(cache->freePages.back());
+      cache->freePages.pop_back();
+    }
+  }
+  s.length += tokens;
+  return KVFUSE_OK;
+}
+
 kvfuse_status kvfuse_cache_remove_sequence(kvfuse_cache *cache,
                                            int64_t seq_id) {
   if (!cache)

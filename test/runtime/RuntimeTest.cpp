@@ -645,4 +645,33 @@ TEST(GpuRuntime, HostCachesStayOnTheHost) {
   kvfuse_cache_free(c);
 }
 
+TEST(Cache, ExtendSequenceAllocatesPages) {
+  kvfuse_cache_spec spec{KVFUSE_F32, 1, 4, 4, 40, KVFUSE_LAYOUT_PAGED, 8};
+  kvfuse_cache *c = nullptr;
+  // 7 pages: one sequence can hold 40 tokens (5 pages), not two.
+  ASSERT_EQ(kvfuse_cache_create(&spec, 2, 7, &c), KVFUSE_OK);
+  int64_t a = -1, b = -1, len = -1;
+  ASSERT_EQ(kvfuse_cache_add_sequence(c, &a), KVFUSE_OK);
+  ASSERT_EQ(kvfuse_cache_add_sequence(c, &b), KVFUSE_OK);
+  ASSERT_EQ(kvfuse_cache_extend_sequence(c, a, 17), KVFUSE_OK);
+  ASSERT_EQ(kvfuse_cache_sequence_length(c, a, &len), KVFUSE_OK);
+  EXPECT_EQ(len, 17);
+  const int32_t *pages = nullptr;
+  int64_t n = 0;
+  ASSERT_EQ(kvfuse_cache_sequence_pages(c, a, &pages, &n), KVFUSE_OK);
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(kvfuse_cache_free_pages(c), 4);
+  EXPECT_EQ(kvfuse_cache_extend_sequence(c, a, 24), KVFUSE_ERR_CACHE_FULL);
+  EXPECT_NE(std::string(kvfuse_last_error()).find("17 of 40"),
+            std::string::npos);
+  ASSERT_EQ(kvfuse_cache_extend_sequence(c, a, 23), KVFUSE_OK);
+  EXPECT_EQ(kvfuse_cache_extend_sequence(c, b, 25), KVFUSE_ERR_OUT_OF_PAGES);
+  ASSERT_EQ(kvfuse_cache_sequence_length(c, b, &len), KVFUSE_OK);
+  EXPECT_EQ(len, 0) << "a failed extension changes nothing";
+  EXPECT_EQ(kvfuse_cache_extend_sequence(c, 99, 1), KVFUSE_ERR_NOT_FOUND);
+  EXPECT_EQ(kvfuse_cache_extend_sequence(c, b, -1),
+            KVFUSE_ERR_INVALID_ARGUMENT);
+  kvfuse_cache_free(c);
+}
+
 } // namespace

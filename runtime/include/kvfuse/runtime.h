@@ -117,6 +117,12 @@ int kvfuse_cache_is_on_device(const kvfuse_cache *cache);
 void kvfuse_cache_free(kvfuse_cache *cache);
 /* Adds an empty sequence; its id is returned in *seq_id. */
 kvfuse_status kvfuse_cache_add_sequence(kvfuse_cache *cache, int64_t *seq_id);
+/* Counts `tokens` more tokens as held by a sequence without writing them
+ * (their K/V are whatever the pools hold there, e.g. written with
+ * kvfuse_cache_write_pools): restores a cache, or sets one up for tests and
+ * benchmarks. Allocates pages; fails like kvfuse_run when they do not fit. */
+kvfuse_status kvfuse_cache_extend_sequence(kvfuse_cache *cache,
+                                           int64_t seq_id, int64_t tokens);
 /* Removes a sequence, returning its slot/pages. */
 kvfuse_status kvfuse_cache_remove_sequence(kvfuse_cache *cache,
                                            int64_t seq_id);
