@@ -1049,7 +1049,8 @@ namespace {
 kvfuse_status runGpuEntry(kvfuse_artifact &art, const EntryInfo &e,
                           const std::vector<void *> &ptrs,
                           const std::vector<std::vector<int32_t>> &tables,
-                          const std::vector<kvfuse_cache *> &cacheOfArg) {
+                          const std::vector<kvfuse_cache *> &cacheOfArg,
+                          bool deviceTensors) {
   kvfuse::cuda::Device *device;
   if (kvfuse_status st = openDevice(device))
     return st;
@@ -1086,7 +1087,11 @@ kvfuse_status runGpuEntry(kvfuse_artifact &art, const EntryInfo &e,
   for (size_t k = 0; k < n; ++k) {
     const ArgInfo &a = e.args[k];
     std::string id = "a" + std::to_string(k), err;
-    if (a.kind == "tensor") {
+    bool lengths = a.role == "past_lens" || a.role == "kv_lens";
+    if (a.kind == "tensor" && deviceTensors && !lengths) {
+      // The caller's device buffer, used in place.
+      names[id] = (kvfuse::cuda::DevicePtr)(uintptr_t)ptrs[k];
+    } else if (a.kind == "tensor") {
       names[id] = buf.args[k];
       err = device->upload(buf.args[k], ptrs[k],
                            a.numElements * kvfuse_dtype_size(a.dtype));
@@ -1117,7 +1122,7 @@ kvfuse_status runGpuEntry(kvfuse_artifact &art, const EntryInfo &e,
   }
   if (std::string err = device->synchronize(); !err.empty())
     return deviceError(err);
-  for (size_t k = 0; k < n; ++k) {
+  for (size_t k = 0; k < n && !deviceTensors; ++k) {
     const ArgInfo &a = e.args[k];
     if (a.kind != "tensor" || a.role != "output")
       continue;
@@ -1132,11 +1137,18 @@ kvfuse_status runGpuEntry(kvfuse_artifact &art, const EntryInfo &e,
 
 } // namespace
 
-kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
-                         const kvfuse_binding *bindings, int64_t num_bindings,
-                         const int64_t *seq_ids, int64_t batch) {
+namespace {
+
+kvfuse_status runStep(kvfuse_artifact *artifact, const char *entry,
+                      const kvfuse_binding *bindings, int64_t num_bindings,
+                      const int64_t *seq_ids, int64_t batch,
+                      bool deviceTensors) {
   if (!artifact || !entry)
     return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null artifact or entry");
+  if (deviceTensors && !artifact->gpu)
+    return fail(KVFUSE_ERR_INVALID_ARGUMENT,
+                "kvfuse_run_device needs a GPU artifact; this one is for the "
+                "CPU");
   if (num_bindings < 0 || (num_bindings && !bindings) || batch < 0 ||
       (batch && !seq_ids))
     return fail(KVFUSE_ERR_INVALID_ARGUMENT, "bad binding or batch arrays");
@@ -1295,7 +1307,8 @@ kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
     ptrs[k] = lens[k].data();
   }
   if (artifact->gpu) {
-    if (kvfuse_status st = runGpuEntry(*artifact, *e, ptrs, tables, cacheOfArg))
+    if (kvfuse_status st = runGpuEntry(*artifact, *e, ptrs, tables,
+                                       cacheOfArg, deviceTensors))
       return st;
   } else {
     e->fn(ptrs.data());
@@ -1303,6 +1316,67 @@ kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
   for (kvfuse_cache *c : caches)
     for (int64_t i = 0; i < batch; ++i)
       c->seqs[seq_ids[i]].length += step;
+  return KVFUSE_OK;
+}
+
+} // namespace
+
+kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
+                         const kvfuse_binding *bindings, int64_t num_bindings,
+                         const int64_t *seq_ids, int64_t batch) {
+  return runStep(artifact, entry, bindings, num_bindings, seq_ids, batch,
+                 /*deviceTensors=*/false);
+}
+
+kvfuse_status kvfuse_run_device(kvfuse_artifact *artifact, const char *entry,
+                                const kvfuse_binding *bindings,
+                                int64_t num_bindings, const int64_t *seq_ids,
+                                int64_t batch) {
+  return runStep(artifact, entry, bindings, num_bindings, seq_ids, batch,
+                 /*deviceTensors=*/true);
+}
+
+kvfuse_status kvfuse_device_alloc(int64_t bytes, void **ptr) {
+  if (!ptr || bytes < 0)
+    return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null pointer or negative size");
+  *ptr = nullptr;
+  kvfuse::cuda::Device *device;
+  if (kvfuse_status st = openDevice(device))
+    return st;
+  kvfuse::cuda::DevicePtr p = 0;
+  if (std::string err = device->alloc(p, (size_t)bytes); !err.empty())
+    return fail(KVFUSE_ERR_DEVICE, "%s", err.c_str());
+  *ptr = (void *)(uintptr_t)p;
+  return KVFUSE_OK;
+}
+
+kvfuse_status kvfuse_device_free(void *ptr) {
+  if (!ptr)
+    return KVFUSE_OK;
+  kvfuse::cuda::Device *device;
+  if (kvfuse_status st = openDevice(device))
+    return st;
+  if (std::string err = device->free((kvfuse::cuda::DevicePtr)(uintptr_t)ptr);
+      !err.empty())
+    return fail(KVFUSE_ERR_DEVICE, "%s", err.c_str());
+  return KVFUSE_OK;
+}
+
+kvfuse_status kvfuse_device_copy(void *dst, const void *src, int64_t bytes,
+                                 int to_device) {
+  if (!dst || !src || bytes < 0)
+    return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null pointer or negative size");
+  kvfuse::cuda::Device *device;
+  if (kvfuse_status st = openDevice(device))
+    return st;
+  std::string err =
+      to_device ? device->upload((kvfuse::cuda::DevicePtr)(uintptr_t)dst, src,
+                                 (size_t)bytes)
+                : device->download(dst,
+                                   (kvfuse::cuda::DevicePtr)(uintptr_t)src,
+                                   (size_t)bytes);
+  if (!err.empty())
+    return fail(KVFUSE_ERR_DEVICE, "%s", err.c_str());
   return KVFUSE_OK;
 }
 

@@ -509,6 +509,11 @@ TEST(GpuManifest, ParsesLaunchLists) {
 
   ASSERT_EQ(kvfuse_artifact_parse_manifest(kGood, &a), KVFUSE_OK);
   EXPECT_STREQ(kvfuse_artifact_target(a), "cpu");
+  // Device tensors are for GPU artifacts only.
+  EXPECT_EQ(kvfuse_run_device(a, "decode", nullptr, 0, &seq, 1),
+            KVFUSE_ERR_INVALID_ARGUMENT);
+  EXPECT_NE(std::string(kvfuse_last_error()).find("needs a GPU artifact"),
+            std::string::npos);
   kvfuse_artifact_free(a);
 }
 
@@ -609,6 +614,21 @@ TEST(GpuRuntime, DeviceErrorsAreStatuses) {
     ASSERT_EQ(kvfuse_cache_read_pools(c, back.data(), nullptr), KVFUSE_OK);
     EXPECT_EQ(k, back);
     kvfuse_cache_free(c);
+  }
+
+  void *buffer = nullptr;
+  st = kvfuse_device_alloc(64, &buffer);
+  if (!haveCudaDriver()) {
+    EXPECT_EQ(st, KVFUSE_ERR_DEVICE);
+    EXPECT_EQ(buffer, nullptr);
+  } else if (st == KVFUSE_OK) {
+    float in[16], out[16] = {0};
+    for (int i = 0; i < 16; ++i)
+      in[i] = 1.5f * float(i);
+    ASSERT_EQ(kvfuse_device_copy(buffer, in, sizeof(in), 1), KVFUSE_OK);
+    ASSERT_EQ(kvfuse_device_copy(out, buffer, sizeof(out), 0), KVFUSE_OK);
+    EXPECT_EQ(std::memcmp(in, out, sizeof(in)), 0);
+    EXPECT_EQ(kvfuse_device_free(buffer), KVFUSE_OK);
   }
 
   // A GPU artifact on disk: loading needs the device (or fails clearly).

@@ -162,6 +162,23 @@ kvfuse_status kvfuse_run(kvfuse_artifact *artifact, const char *entry,
                          const kvfuse_binding *bindings, int64_t num_bindings,
                          const int64_t *seq_ids, int64_t batch);
 
+/* kvfuse_run for GPU artifacts with the tensors already in device memory:
+ * every tensor binding's `data` is a device pointer (kvfuse_device_alloc)
+ * used in place, so nothing but lengths and page tables is copied. Waits for
+ * the step's launches. */
+kvfuse_status kvfuse_run_device(kvfuse_artifact *artifact, const char *entry,
+                                const kvfuse_binding *bindings,
+                                int64_t num_bindings, const int64_t *seq_ids,
+                                int64_t batch);
+
+/* Memory of CUDA device 0 for kvfuse_run_device (KVFUSE_ERR_DEVICE without a
+ * device). kvfuse_device_copy copies host -> device when to_device is
+ * non-zero, device -> host otherwise. */
+kvfuse_status kvfuse_device_alloc(int64_t bytes, void **ptr);
+kvfuse_status kvfuse_device_free(void *ptr);
+kvfuse_status kvfuse_device_copy(void *dst, const void *src, int64_t bytes,
+                                 int to_device);
+
 #ifdef __cplusplus
 }
 #endif
