@@ -60,8 +60,10 @@ def CpuVectorizeAttentionPass
     row is loaded once per tile (GQA packing). Inside a tile a flash-
     attention loop walks blocks of `key-block` keys over the union of the
     rows' visible ranges only (fully masked blocks of causal, window or
-    length bounds are never visited), computes scores as whole-row vector
-    dot products, updates the running max/sum with vector exp and
+    length bounds are never visited), computes scores with a register-
+    blocked dot-product kernel (small tiles: decode) or broadcast FMAs over
+    transposed K blocks (tiles of 16 rows or more), updates the running
+    max/sum with vector exp (the rows' rescale factors as one vector) and
     accumulates `P.V` into output rows held in registers. f16/bf16 rows are
     converted on load. Tiles have about `row-tile` query rows (at least one
     row of each head of the group). When tiles are fewer than twice the
@@ -72,17 +74,18 @@ def CpuVectorizeAttentionPass
     `kv-lower-to-loops`.
   }];
   let options = [
-    Option<"rowTile", "row-tile", "int64_t", /*default=*/"16",
-           "Query rows (over all heads of a group) per tile">,
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"0",
+           "Query rows (over all heads of a group) per tile; 0: 32, or 16 "
+           "when 32-row tiles are fewer than twice the target's cores">,
     Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
            "Keys per online-softmax block (0: from the target's L1 size)">,
     Option<"splits", "splits", "int64_t", /*default=*/"0",
            "Key splits per tile (split-KV); 0: enough splits for twice the "
            "target's cores when tiles are few and keys many; 1: none">,
-    Option<"transposeKeys", "transpose-keys", "int64_t", /*default=*/"0",
+    Option<"transposeKeys", "transpose-keys", "int64_t", /*default=*/"-1",
            "Score kernel: 1 transposes each K block and runs broadcast FMAs, "
-           "0 (default) uses dot products with shuffle reductions, -1 picks "
-           "1 for tiles of at least 16 rows (no faster on Zen 4 so far)">,
+           "0 uses dot products with shuffle reductions, -1 (default) picks "
+           "1 for tiles of at least 16 rows (prefill), 0 below (decode)">,
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Target description: host, or over host defaults a list like "
            "vector-bits=512,l1=32768,l2=1048576,cores=2">,

@@ -25,9 +25,9 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init(0)};
   PassOptions::Option<int64_t> transposeKeys{
       *this, "transpose-keys",
-      llvm::cl::desc("Score kernel: 1 transposed K blocks, 0 dot products "
-                     "(default), -1 by tile size"),
-      llvm::cl::init(0)};
+      llvm::cl::desc("Score kernel: 1 transposed K blocks, 0 dot products, "
+                     "-1 by tile size (default)"),
+      llvm::cl::init(-1)};
   PassOptions::Option<std::string> target{
       *this, "target",
       llvm::cl::desc("CPU description: host, or vector-bits=..,l1=..,l2=..,"
@@ -35,8 +35,9 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init("host")};
   PassOptions::Option<int64_t> rowTile{
       *this, "row-tile",
-      llvm::cl::desc("Query rows (over a GQA group) per attention tile"),
-      llvm::cl::init(16)};
+      llvm::cl::desc("Query rows (over a GQA group) per attention tile "
+                     "(0: from the shape and target)"),
+      llvm::cl::init(0)};
   PassOptions::Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run attention tiles on all cores (OpenMP)"),

@@ -80,8 +80,9 @@ static cl::opt<int64_t>
              cl::init(0));
 static cl::opt<int64_t>
     rowTile("row-tile",
-            cl::desc("Query rows (over a GQA group) per attention tile"),
-            cl::init(16));
+            cl::desc("Query rows (over a GQA group) per attention tile "
+                     "(0: from the shape and target)"),
+            cl::init(0));
 static cl::opt<int64_t>
     splits("splits",
            cl::desc("Split-KV chunks per attention tile (0: from the "
@@ -89,9 +90,9 @@ static cl::opt<int64_t>
            cl::init(0));
 static cl::opt<int64_t> transposeKeys(
     "transpose-keys",
-    cl::desc("Score kernel: 1 transposed K blocks, 0 dot products "
-             "(default), -1 by tile size"),
-    cl::init(0));
+    cl::desc("Score kernel: 1 transposed K blocks, 0 dot products, "
+             "-1 by tile size (default)"),
+    cl::init(-1));
 static cl::opt<std::string>
     target("target",
            cl::desc("CPU to tile for: host, or vector-bits=..,l1=..,l2=..,"

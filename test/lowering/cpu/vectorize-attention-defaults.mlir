@@ -1,0 +1,79 @@
+// Default tiling on a 2-core target: prefill tiles of 32 query rows (16 when
+// 32-row tiles would be fewer than twice the cores) with the transposed-K
+// score kernel; decode tiles (one row per head of the group) keep the
+// dot-product kernel. The online softmax masks only blocks that are not
+// wholly visible to a row and rescales all rows as one vector.
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=2,l1=32768}))" | FileCheck %s
+// Explicit options still select the tile and kernel.
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=2,l1=32768 row-tile=16 transpose-keys=0}))" | FileCheck %s --check-prefix=DOTS
+
+// 2 heads x 128 rows: 8 tiles of 32 rows; 64-key blocks (D = 64), K blocks
+// transposed into a [64 x 64] scratch.
+// CHECK-LABEL: func @prefill
+// CHECK:         scf.parallel ({{.*}}) = (%c0, %c0, %c0) to (%c1, %c2, %c4)
+// CHECK-DAG:       memref.alloca() : memref<32x64xf32>
+// CHECK-DAG:       memref.alloca() : memref<64x64xf32>
+// CHECK-DAG:       %[[MAX:.*]] = memref.alloca() : memref<32xf32>
+// CHECK:           scf.for {{.*}} step %c64
+// CHECK-COUNT-64:    vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK:             vector.broadcast {{.*}} : f32 to vector<16xf32>
+// CHECK:             vector.fma
+// Per row: whole blocks skip the index compares.
+// CHECK:             scf.for {{.*}} = %c0 to %c32 step %c1
+// CHECK:               %[[HI:.*]] = arith.cmpi sle
+// CHECK:               %[[LO:.*]] = arith.cmpi sle
+// CHECK:               %[[WHOLE:.*]] = arith.andi %[[LO]], %[[HI]] : i1
+// CHECK:               scf.if %[[WHOLE]] -> (vector<64xf32>)
+// CHECK:               } else {
+// CHECK:                 arith.cmpi sge, {{.*}} : vector<64xindex>
+// CHECK:               vector.reduction <maxnumf>
+// CHECK:               math.roundeven {{.*}} : vector<64xf32>
+// CHECK:               vector.reduction <add>
+// CHECK-NOT:           math.roundeven {{.*}} : f32
+// Then the rescale factors of all 32 rows at once.
+// CHECK:             vector.load %[[MAX]][%c0] : memref<32xf32>, vector<32xf32>
+// CHECK:             math.roundeven {{.*}} : vector<32xf32>
+// CHECK:             math.fma {{.*}} : vector<32xf32>
+// CHECK:             vector.store {{.*}} : memref<32xf32>, vector<32xf32>
+// DOTS-LABEL: func @prefill
+// DOTS:         scf.parallel ({{.*}}) = (%c0, %c0, %c0) to (%c1, %c2, %c8)
+// DOTS:           memref.alloca() : memref<16x64xf32>
+// DOTS-NOT:       memref.alloca() : memref<64x64xf32>
+// DOTS:           vector.store {{.*}} : memref<16x64xf32>, vector<4xf32>
+func.func @prefill(%q: memref<1x2x128x64xf32>, %k: memref<1x2x128x64xf32>, %v: memref<1x2x128x64xf32>,
+                   %o: memref<1x2x128x64xf32>) {
+  kv.attention %q, %k, %v : memref<1x2x128x64xf32>, memref<1x2x128x64xf32>, memref<1x2x128x64xf32>
+      outs(%o : memref<1x2x128x64xf32>)
+  return
+}
+
+// -----
+
+// One head of 64 rows: 32-row tiles would be 2 (< 2 x 2 cores), so 16.
+// CHECK-LABEL: func @few
+// CHECK:         scf.parallel ({{.*}}) = (%c0, %c0, %c0) to (%c1, %c1, %c4)
+// CHECK:           memref.alloca() : memref<16x64xf32>
+// CHECK:           memref.alloca() : memref<64x64xf32>
+func.func @few(%q: memref<1x1x64x64xf32>, %k: memref<1x1x64x64xf32>, %v: memref<1x1x64x64xf32>,
+               %o: memref<1x1x64x64xf32>) {
+  kv.attention %q, %k, %v : memref<1x1x64x64xf32>, memref<1x1x64x64xf32>, memref<1x1x64x64xf32>
+      outs(%o : memref<1x1x64x64xf32>)
+  return
+}
+
+// -----
+
+// Decode, GQA group of 4: tiles of 4 rows use the dot-product kernel (no
+// transposed scratch); the rescale runs on vector<4xf32>.
+// CHECK-LABEL: func @decode
+// CHECK:         scf.parallel ({{.*}}) = (%c0, %c0, %c0) to (%c2, %c2, %c1)
+// CHECK-NOT:       memref.alloca() : memref<64x64xf32>
+// CHECK:           vector.store {{.*}} : memref<4x64xf32>, vector<4xf32>
+// CHECK:           scf.if
+// CHECK:           math.fma {{.*}} : vector<4xf32>
+func.func @decode(%q: memref<2x8x1x64xf32>, %k: memref<2x2x256x64xf32>, %v: memref<2x2x256x64xf32>,
+                  %o: memref<2x8x1x64xf32>) {
+  kv.attention %q, %k, %v : memref<2x8x1x64xf32>, memref<2x2x256x64xf32>, memref<2x2x256x64xf32>
+      outs(%o : memref<2x8x1x64xf32>)
+  return
+}
