@@ -25,7 +25,8 @@ llvm_config.use_default_substitutions()
 # Tools come from the LLVM 22 install and our build tree, never from PATH.
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 tool_dirs = [config.kvfuse_tools_dir, config.llvm_tools_dir]
-tools = ["kvfuse-opt", "kvfuse-compile", "kvfuse-run", "mlir-opt",
+tools = ["kvfuse-opt", "kvfuse-compile", "kvfuse-run", "kvfuse-check-cases",
+         "mlir-opt",
          "mlir-translate", "llc"]
 llvm_config.add_tool_substitutions(tools, tool_dirs)
 
