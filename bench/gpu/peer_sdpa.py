@@ -71,6 +71,31 @@ def main():
             io = 2 * B * HQ * D * 2
             print(f"PEER sdpa_flash {name} {str(dt).split('.')[-1]} gqa={mode} median_us={t * 1e6:.2f} "
                   f"GB/s(kv bytes of the GQA cache)={(kv_bytes + io) / t / 1e9:.1f}")
+    # Prefill P1-P3: the flash backend's throughput, causal where the
+    # workload is (flops counted over the visible half, as kvfuse-check-cases
+    # counts them).
+    prefill = [("P1", 1, 8, 8, 2048, 128, True), ("P2", 1, 32, 8, 1024, 128, True),
+               ("P3", 4, 12, 12, 256, 64, False)]
+    for name, B, HQ, HKV, S, D, causal in prefill:
+        for dt in (torch.float16, torch.bfloat16):
+            q = torch.randn(B, HQ, S, D, device=dev, dtype=dt)
+            k = torch.randn(B, HKV, S, D, device=dev, dtype=dt)
+            v = torch.randn(B, HKV, S, D, device=dev, dtype=dt)
+            mode = "native" if HQ == HKV else "enable_gqa"
+            try:
+                with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+                    t = bench(lambda: F.scaled_dot_product_attention(
+                        q, k, v, is_causal=causal, enable_gqa=HQ != HKV))
+            except RuntimeError:
+                mode = "expanded_heads"
+                ke = k.repeat_interleave(HQ // HKV, dim=1)
+                ve = v.repeat_interleave(HQ // HKV, dim=1)
+                with sdpa_kernel(SDPBackend.FLASH_ATTENTION):
+                    t = bench(lambda: F.scaled_dot_product_attention(q, ke, ve, is_causal=causal))
+            visible = S / 2 if causal else S
+            flops = 2 * B * HQ * S * visible * (D + D)
+            print(f"PEER sdpa_flash {name} {str(dt).split('.')[-1]} gqa={mode} "
+                  f"median_us={t * 1e6:.2f} TFLOP/s={flops / t / 1e12:.1f}")
     sys.stdout.flush()
 
 
