@@ -208,4 +208,51 @@ def NvvmLowerAppendPass : Pass<"kv-nvvm-lower-append", "mlir::ModuleOp"> {
                            "::mlir::scf::SCFDialect"];
 }
 
+def LowerPrefillAttentionPass
+    : Pass<"kv-nvvm-lower-prefill", "mlir::ModuleOp"> {
+  let summary = "Lower prefill attention to flash-attention-2 GPU kernels";
+  let description = [{
+    Rewrites memref-form `kv.attention` and `kv.partial_attention` (static
+    shapes, identity layouts) into one kernel each in
+    `gpu.module @kvfuse_kernels` (`prefill_attention`, `prefill_partial`)
+    and its `gpu.launch_func`, grid (ceil(G * Sq / rows-per-block), Hkv, B),
+    rows-per-block * 2 threads. A block owns rows-per-block packed query
+    rows of one (batch entry, KV head): row r is query position r / G of
+    query head kvHead * G + r % G (G = Hq / Hkv), 16 rows per warp. The block
+    walks only the key tiles its rows' causal, window and length bounds
+    leave visible, staging each tile of K and V in shared memory (rows past
+    Skv zero-filled, their scores masked).
+      - f16/bf16 (sm_80+): S = Q K^T and O += P V on tensor cores with
+        mma.sync m16n8k16 and f32 accumulators (nvgpu.mma.sync for f16,
+        nvvm.mma.sync for bf16); Q fragments stay in registers for D <= 128
+        and are reloaded per tile beyond; P is converted from the S
+        accumulators straight into A fragments.
+      - f32: the same tiling and register layout with FMAs; P is exchanged
+        through shared memory.
+    Scores are scaled (scale * log2 e), soft-capped before masking and
+    masked (explicit bool/float mask, causal with its static or
+    per-sequence offset, window, kv_lens); the online softmax runs in base 2
+    with `ex2.approx.ftz.f32`, its row statistics reduced over the 4 lanes
+    of a quad by `gpu.shuffle xor`. Rows with no visible key give 0 (LSE
+    -inf). Head dims must be multiples of 16 up to 256.
+  }];
+  let options = [
+    Option<"targetSpec", "target", "std::string", /*default=*/"\"sm_90\"",
+           "GPU target: sm_NN[a] with optional sms=,smem=,features= fields">,
+    Option<"rowsPerBlock", "rows-per-block", "int64_t", /*default=*/"64",
+           "Packed query rows per block (a multiple of 16; 16 per warp)">,
+    Option<"keysPerTile", "keys-per-tile", "int64_t", /*default=*/"0",
+           "Keys per shared-memory tile (a multiple of 16); 0: the largest "
+           "of 64, 32, 16 that fits the target's shared memory">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::nvgpu::NVGPUDialect",
+                           "::mlir::NVVM::NVVMDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
 #endif // KVFUSE_LOWERING_PASSES_TD
