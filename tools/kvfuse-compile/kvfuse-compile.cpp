@@ -25,7 +25,7 @@
 
 #include "dialects/kv/KvOps.h"
 #include "lowering/Pipelines.h"
-#include "lowering/nvvm/GpuTarget.h"
+#include "lowering/TargetInfo.h"
 #include "lowering/nvvm/LaunchSchedule.h"
 #include "tools/InitAll.h"
 
@@ -309,12 +309,10 @@ LogicalResult writeFile(llvm::StringRef path, llvm::StringRef text) {
 /// The GPU back end: launch lists into the manifest, kernels to PTX (and a
 /// cubin when ptxas is available).
 int compileForGpu(ModuleOp module, std::vector<EntryRecords> &entries,
-                  llvm::StringRef targetSpec) {
+                  const kv::TargetInfo &info) {
   std::string error;
-  std::optional<kv::GpuTarget> gpuTarget =
-      kv::GpuTarget::parse(targetSpec, error);
-  if (!gpuTarget)
-    return fail("--target=nvvm:" + targetSpec + ": " + error);
+  const kv::GpuTarget *gpuTarget = &info.gpu;
+  llvm::StringRef targetSpec = info.backendSpec;
 
   PassManager pm(module.getContext());
   if (failed(applyPassManagerCLOptions(pm)))
@@ -441,14 +439,15 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
 
-  bool gpu = llvm::StringRef(target).starts_with("nvvm:");
+  std::optional<kv::TargetInfo> info = kv::TargetInfo::parse(target, error);
+  if (!info)
+    return fail("--target=" + target + ": " + error);
   FailureOr<std::vector<EntryRecords>> entries =
-      describeEntries(*module, gpu);
+      describeEntries(*module, info->isGpu());
   if (failed(entries))
     return 1;
-  if (gpu)
-    return compileForGpu(*module, *entries,
-                         llvm::StringRef(target).drop_front(5));
+  if (info->isGpu())
+    return compileForGpu(*module, *entries, *info);
   std::string manifest = composeManifest("library model.so", *entries);
 
   PassManager pm(&context);
@@ -459,7 +458,7 @@ int main(int argc, char **argv) {
   options.splits = splits;
   options.rowTile = rowTile;
   options.transposeKeys = transposeKeys;
-  options.target = target;
+  options.target = info->backendSpec;
   options.raise = raise;
   options.fuseAppend = fuseAppend;
   options.reference = reference;

@@ -395,13 +395,12 @@ bool runBatch(kvfuse_artifact *art, const Entry &prefill, const Entry &decode,
   if (!ok)
     return false;
   double med = median(times);
-  printf("%-7s %-10s %s B=%lld prompt=%lld prefill %.3f ms (%.0f tok/s) | "
-         "decode %lld steps: median %.3f ms/step, %.0f tok/s\n",
-         model.c_str(), opt.layout.c_str(), kvfuse_artifact_target(art),
-         (long long)decode.batch,
+  printf("%-7s %-10s B=%lld prompt=%lld prefill %.3f ms (%.0f tok/s) | "
+         "decode %lld steps: median %.3f ms/step, %.0f tok/s [%s]\n",
+         model.c_str(), opt.layout.c_str(), (long long)decode.batch,
          (long long)prefill.stepTokens, prefillTime * 1e3,
          prefill.stepTokens / prefillTime, (long long)opt.steps, med * 1e3,
-         med > 0 ? decode.batch / med : 0.0);
+         med > 0 ? decode.batch / med : 0.0, kvfuse_artifact_target(art));
   return true;
 }
 
