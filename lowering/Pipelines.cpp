@@ -105,6 +105,9 @@ void mlir::kv::buildNvvmPipeline(OpPassManager &pm,
   decode.target = options.target;
   decode.splits = options.splits;
   pm.addPass(createNvvmLowerDecodePass(decode));
+  LowerPrefillAttentionPassOptions prefill;
+  prefill.targetSpec = options.target;
+  pm.addPass(createLowerPrefillAttentionPass(prefill));
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
 }
