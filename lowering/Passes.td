@@ -75,10 +75,12 @@ def CpuVectorizeAttentionPass
   }];
   let options = [
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"0",
-           "Query rows (over all heads of a group) per tile; 0: 32, or 16 "
-           "when 32-row tiles are fewer than twice the target's cores">,
+           "Query rows (over all heads of a group) per tile; 0: 64, or 32 "
+           "or 16 when larger tiles are fewer than twice the target's "
+           "cores">,
     Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
-           "Keys per online-softmax block (0: from the target's L1 size)">,
+           "Keys per online-softmax block (0: from the target's L1 size, "
+           "doubled up to 128 for the transposed-K kernel)">,
     Option<"splits", "splits", "int64_t", /*default=*/"0",
            "Key splits per tile (split-KV); 0: enough splits for twice the "
            "target's cores when tiles are few and keys many; 1: none">,
