@@ -141,6 +141,23 @@ private:
   Value zeros(VectorType type) {
     return arith::ConstantOp::create(b, loc, type, b.getZeroAttr(type));
   }
+  /// Vector loads and stores aligned to their size: every row pitch and
+  /// column offset here is a multiple of the vector, and buffers (kernel
+  /// arguments, 16-byte aligned shared memory) start 16-byte aligned; LLVM
+  /// would otherwise split them into element accesses.
+  static llvm::MaybeAlign sizeAlign(Type type) {
+    auto v = cast<VectorType>(type);
+    return llvm::MaybeAlign(v.getNumElements() * v.getElementTypeBitWidth() /
+                            8);
+  }
+  Value vload(Type type, Value base, ValueRange indices) {
+    return vector::LoadOp::create(b, loc, cast<VectorType>(type), base, indices,
+                                  false, sizeAlign(type));
+  }
+  void vstore(Value v, Value base, ValueRange indices) {
+    vector::StoreOp::create(b, loc, v, base, indices, false,
+                            sizeAlign(v.getType()));
+  }
   Value extract(Value v, ArrayRef<int64_t> pos) {
     return vector::ExtractOp::create(b, loc, v, pos);
   }
@@ -225,10 +242,9 @@ void PrefillKernel::stage(Value src, Value dst, int64_t width, Value j0) {
       Value j = add(j0, key);
       Value inBounds = lt(j, rowLimit);
       Value safe = e.minS(j, c(shape.kvLen - 1));
-      Value v = vector::LoadOp::create(b, loc, type, src,
-                                       ValueRange{batch, kvHead, safe, col});
+      Value v = vload(type, src, ValueRange{batch, kvHead, safe, col});
       v = select(inBounds, v, zeros(type));
-      vector::StoreOp::create(b, loc, v, dst, ValueRange{key, col});
+      vstore(v, dst, ValueRange{key, col});
     };
     if (first + plan.threads <= total) {
       body();
@@ -249,9 +265,8 @@ Value PrefillKernel::queryFragment(int64_t ks) {
     mma::Coord at = mma::aCoord(r, 0);
     int half = at.row.offset / 8;
     Value col = add(lane(at.col), c(16 * ks));
-    Value pair =
-        vector::LoadOp::create(b, loc, pairType, spec.query,
-                               ValueRange{batch, head[half], row[half], col});
+    Value pair = vload(pairType, spec.query,
+                       ValueRange{batch, head[half], row[half], col});
     frag = vector::InsertOp::create(b, loc, pair, frag, ArrayRef<int64_t>{r});
   }
   return frag;
@@ -316,8 +331,7 @@ void PrefillKernel::scoresMma(Value j0, SmallVectorImpl<Value> &s) {
       Value frag = zeros(bType);
       for (int r = 0; r < mma::kBRegs; ++r) {
         Value feature = add(lane(mma::bCoord(r, 0).row), c(16 * ks));
-        Value pair = vector::LoadOp::create(b, loc, pairType, kShared,
-                                            ValueRange{key, feature});
+        Value pair = vload(pairType, kShared, ValueRange{key, feature});
         frag =
             vector::InsertOp::create(b, loc, pair, frag, ArrayRef<int64_t>{r});
       }
@@ -347,15 +361,13 @@ void PrefillKernel::scoresFma(Value j0, SmallVectorImpl<Value> &s) {
     Value qv[2];
     for (int half = 0; half < 2; ++half)
       qv[half] =
-          vector::LoadOp::create(b, loc, quad, spec.query,
-                                 ValueRange{batch, head[half], row[half], d});
+          vload(quad, spec.query, ValueRange{batch, head[half], row[half], d});
     SmallVector<Value> next;
     for (int64_t nt = 0; nt < nTiles; ++nt) {
       Value kv[2];
       for (int el = 0; el < 2; ++el) {
         Value key = add(lane(mma::cCoord(0, el).col), c(8 * nt));
-        kv[el] =
-            vector::LoadOp::create(b, loc, quad, kShared, ValueRange{key, d});
+        kv[el] = vload(quad, kShared, ValueRange{key, d});
       }
       for (int half = 0; half < 2; ++half)
         for (int el = 0; el < 2; ++el) {
@@ -430,7 +442,7 @@ SmallVector<Value> PrefillKernel::pvFma(ArrayRef<Value> p,
       Value v = vector::FromElementsOp::create(
           b, loc, pair,
           ValueRange{p[nt * 4 + half * 2], p[nt * 4 + half * 2 + 1]});
-      vector::StoreOp::create(b, loc, v, pShared, ValueRange{r, col});
+      vstore(v, pShared, ValueRange{r, col});
     }
   gpu::BarrierOp::create(b, loc);
   auto loop = scf::ForOp::create(b, loc, c(0), c(plan.keys), c(1), acc);
@@ -447,7 +459,7 @@ SmallVector<Value> PrefillKernel::pvFma(ArrayRef<Value> p,
   SmallVector<Value> next;
   for (int64_t dn = 0; dn < vTiles; ++dn) {
     Value col = add(lane(mma::cCoord(0, 0).col), c(8 * dn));
-    Value v = vector::LoadOp::create(b, loc, pair, vShared, ValueRange{k, col});
+    Value v = vload(pair, vShared, ValueRange{k, col});
     // Both rows of the tile read the same V columns (an n-D broadcast would
     // need vector lowering patterns the NVVM pipeline does not run).
     Value vm = zeros(tileType);
@@ -466,19 +478,19 @@ void PrefillKernel::emit(gpu::GPUFuncOp kernel) {
   auto accType = VectorType::get({2, 2}, f32Type);
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto shared = [&](int64_t rows, int64_t cols) {
-    return kernel.addWorkgroupAttribution(
-        MemRefType::get({rows, cols}, plan.element, MemRefLayoutAttrInterface(),
+  auto shared = [&](int64_t rows, int64_t cols, Type element) {
+    Value buffer = kernel.addWorkgroupAttribution(
+        MemRefType::get({rows, cols}, element, MemRefLayoutAttrInterface(),
                         workgroup),
         loc);
+    kernel.setWorkgroupAttributionAttr(kernel.getNumWorkgroupAttributions() - 1,
+                                       "llvm.align", b.getI64IntegerAttr(16));
+    return buffer;
   };
-  kShared = shared(plan.keys, plan.kStride);
-  vShared = shared(plan.keys, plan.vStride);
+  kShared = shared(plan.keys, plan.kStride, plan.element);
+  vShared = shared(plan.keys, plan.vStride, plan.element);
   if (!plan.mma)
-    pShared = kernel.addWorkgroupAttribution(
-        MemRefType::get({plan.rows, plan.pStride}, f32Type,
-                        MemRefLayoutAttrInterface(), workgroup),
-        loc);
+    pShared = shared(plan.rows, plan.pStride, f32Type);
 
   b.setInsertionPointToStart(&kernel.getBody().front());
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
@@ -598,8 +610,7 @@ void PrefillKernel::emit(gpu::GPUFuncOp kernel) {
                       b, loc, VectorType::get({2}, f32Type), inv));
       v = e.fromF32(v, outElement);
       Value col = add(lane(mma::cCoord(half, 0).col), c(8 * dn));
-      vector::StoreOp::create(b, loc, v, spec.out,
-                              ValueRange{batch, head[half], row[half], col});
+      vstore(v, spec.out, ValueRange{batch, head[half], row[half], col});
     }
     (void)outPair;
     if (spec.lse) {

@@ -10,7 +10,7 @@
 // CHECK:         gpu.launch_func @kvfuse_kernels::@prefill_attention blocks in (%c2, %c8, %c2) threads in (%c128, %c1, %c1) args(%arg0 : memref<2x8x100x64xf16>, %arg1 : memref<2x8x100x64xf16>, %arg2 : memref<2x8x100x64xf16>, %arg3 : memref<2x8x100x64xf16>)
 // CHECK:       gpu.module @kvfuse_kernels
 // CHECK:         gpu.func @prefill_attention(%[[Q:.*]]: memref<2x8x100x64xf16>, %[[K:.*]]: memref<2x8x100x64xf16>, %[[V:.*]]: memref<2x8x100x64xf16>, %[[O:.*]]: memref<2x8x100x64xf16>)
-// CHECK-SAME:      workgroup(%[[KS:.*]] : memref<64x72xf16, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<64x72xf16, #gpu.address_space<workgroup>>)
+// CHECK-SAME:      workgroup(%[[KS:.*]] : memref<64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[VS:.*]] : memref<64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-SAME:      kernel attributes {known_block_size = array<i32: 128, 1, 1>}
 // CHECK-COUNT-8: vector.load %[[Q]]{{.*}} : memref<2x8x100x64xf16>, vector<2xf16>
 // CHECK:           scf.for %[[J0:.*]] = %c0 to %{{.*}} step %c64 iter_args({{.*}}) -> (f32, f32, f32, f32, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>, vector<2x2xf32>)
@@ -19,9 +19,9 @@
 // CHECK:             %[[ROW:.*]] = arith.addi %[[J0]], %{{.*}} : index
 // CHECK:             %[[IN:.*]] = arith.cmpi slt, %[[ROW]], %c100 : index
 // CHECK:             %[[SAFE:.*]] = arith.minsi %[[ROW]], %c99 : index
-// CHECK:             %[[KV:.*]] = vector.load %[[K]][%{{.*}}, %{{.*}}, %[[SAFE]], %{{.*}}] : memref<2x8x100x64xf16>, vector<8xf16>
+// CHECK:             %[[KV:.*]] = vector.load %[[K]][%{{.*}}, %{{.*}}, %[[SAFE]], %{{.*}}] {alignment = 16 : i64} : memref<2x8x100x64xf16>, vector<8xf16>
 // CHECK:             %[[KZ:.*]] = arith.select %[[IN]], %[[KV]], %{{.*}} : vector<8xf16>
-// CHECK:             vector.store %[[KZ]], %[[KS]]
+// CHECK:             vector.store %[[KZ]], %[[KS]]{{.*}} {alignment = 16 : i64}
 // CHECK:             vector.load %[[V]]
 // CHECK:             vector.store %{{.*}}, %[[VS]]
 // CHECK:             gpu.barrier
@@ -53,7 +53,7 @@
 // SMALL-LABEL: func.func @causal_f16
 // SMALL:         gpu.launch_func @kvfuse_kernels::@prefill_attention blocks in (%c4, %c8, %c2) threads in (%c64, %c1, %c1)
 // SMALL:         gpu.func @prefill_attention
-// SMALL-SAME:      workgroup(%{{.*}} : memref<16x72xf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x72xf16, #gpu.address_space<workgroup>>)
+// SMALL-SAME:      workgroup(%{{.*}} : memref<16x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<16x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // SMALL-SAME:      known_block_size = array<i32: 64, 1, 1>
 // SMALL:           scf.for %{{.*}} = %c0 to %{{.*}} step %c16
 // SMALL-COUNT-8:     nvgpu.mma.sync
@@ -79,7 +79,7 @@ func.func @causal_f16(%q: memref<2x8x100x64xf16>, %k: memref<2x8x100x64xf16>, %v
 // CHECK-LABEL: func.func @gqa4_bf16_window_softcap
 // CHECK:         gpu.launch_func @kvfuse_kernels::@prefill_attention blocks in (%c3, %c2, %c2) threads in (%c128, %c1, %c1)
 // CHECK:         gpu.func @prefill_attention(%[[Q:.*]]: memref<2x8x33x128xbf16>, %{{.*}}: memref<2x2x77x128xbf16>, %{{.*}}: memref<2x2x77x128xbf16>, %[[O:.*]]: memref<2x8x33x128xf32>)
-// CHECK-SAME:      workgroup(%{{.*}} : memref<32x136xbf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<32x136xbf16, #gpu.address_space<workgroup>>)
+// CHECK-SAME:      workgroup(%{{.*}} : memref<32x136xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<32x136xbf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK:           %[[R:.*]] = arith.minsi %{{.*}}, %c131 : index
 // CHECK:           %[[POS:.*]] = arith.divui %[[R]], %c4 : index
 // CHECK:           %[[G:.*]] = arith.remui %[[R]], %c4 : index
@@ -90,7 +90,7 @@ func.func @causal_f16(%q: memref<2x8x100x64xf16>, %k: memref<2x8x100x64xf16>, %v
 // CHECK:           arith.addi %[[POS]], %c28 : index
 // CHECK:           %[[TILE:.*]] = arith.divui %[[LO:.*]], %c32 : index
 // CHECK:           %[[START:.*]] = arith.muli %[[TILE]], %c32 : index
-// CHECK:           vector.load %[[Q]][%{{.*}}, %[[HEAD]], %[[POS]], %{{.*}}] : memref<2x8x33x128xbf16>, vector<2xbf16>
+// CHECK:           vector.load %[[Q]][%{{.*}}, %[[HEAD]], %[[POS]], %{{.*}}] {alignment = 4 : i64} : memref<2x8x33x128xbf16>, vector<2xbf16>
 // CHECK:           scf.for %{{.*}} = %[[START]] to %{{.*}} step %c32
 // CHECK:             vector.bitcast %{{.*}} : vector<2xbf16> to vector<1xi32>
 // CHECK:             nvvm.mma.sync A[{{.*}}] B[{{.*}}] C[{{.*}}] {layoutA = #nvvm.mma_layout<row>, layoutB = #nvvm.mma_layout<col>, multiplicandAPtxType = #nvvm.mma_type<bf16>, multiplicandBPtxType = #nvvm.mma_type<bf16>, shape = #nvvm.shape<m = 16, n = 8, k = 16>} : (i32, i32, f32) -> !llvm.struct<(f32, f32, f32, f32)>
@@ -117,7 +117,7 @@ func.func @gqa4_bf16_window_softcap(%q: memref<2x8x33x128xbf16>, %k: memref<2x2x
 // CHECK-LABEL: func.func @f32_mask_kv_lens
 // CHECK:         gpu.launch_func @kvfuse_kernels::@prefill_attention blocks in (%c1, %c4, %c2) threads in (%c128, %c1, %c1)
 // CHECK:         gpu.func @prefill_attention(%[[Q:.*]]: memref<2x4x50x80xf32>, %[[K:.*]]: memref<2x4x60x80xf32>, %{{.*}}: memref<2x4x60x80xf32>, %[[M:.*]]: memref<50x60xi1>, %[[LENS:.*]]: memref<2xi32>, %{{.*}}: memref<2x4x50x80xf32>)
-// CHECK-SAME:      workgroup(%[[KS:.*]] : memref<32x84xf32, #gpu.address_space<workgroup>>, %[[VS:.*]] : memref<32x84xf32, #gpu.address_space<workgroup>>, %[[PS:.*]] : memref<64x36xf32, #gpu.address_space<workgroup>>)
+// CHECK-SAME:      workgroup(%[[KS:.*]] : memref<32x84xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[VS:.*]] : memref<32x84xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[PS:.*]] : memref<64x36xf32, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK-NOT:       mma.sync
 // CHECK:           %[[LEN32:.*]] = memref.load %[[LENS]][%{{.*}}] : memref<2xi32>
 // CHECK:           %[[LEN:.*]] = arith.index_cast %[[LEN32]] : i32 to index
@@ -126,8 +126,8 @@ func.func @gqa4_bf16_window_softcap(%q: memref<2x8x33x128xbf16>, %k: memref<2x2x
 // CHECK:             arith.cmpi slt, %{{.*}}, %[[LIMIT]] : index
 // CHECK:             vector.load %[[K]]{{.*}} : memref<2x4x60x80xf32>, vector<4xf32>
 // CHECK:             scf.for %[[D:.*]] = %c0 to %c80 step %c4 iter_args
-// CHECK:               vector.load %[[Q]][%{{.*}}, %{{.*}}, %{{.*}}, %[[D]]] : memref<2x4x50x80xf32>, vector<4xf32>
-// CHECK:               vector.load %[[KS]][%{{.*}}, %[[D]]] : memref<32x84xf32, #gpu.address_space<workgroup>>, vector<4xf32>
+// CHECK:               vector.load %[[Q]][%{{.*}}, %{{.*}}, %{{.*}}, %[[D]]] {alignment = 16 : i64} : memref<2x4x50x80xf32>, vector<4xf32>
+// CHECK:               vector.load %[[KS]][%{{.*}}, %[[D]]] {alignment = 16 : i64} : memref<32x84xf32, #gpu.address_space<workgroup>>, vector<4xf32>
 // CHECK:               arith.mulf {{.*}} fastmath<contract> : f32
 // CHECK:               arith.addf {{.*}} fastmath<contract> : f32
 // CHECK:             memref.load %[[M]][%{{.*}}, %{{.*}}] : memref<50x60xi1>
@@ -158,7 +158,7 @@ func.func @f32_mask_kv_lens(%q: memref<2x4x50x80xf32>, %k: memref<2x4x60x80xf32>
 // CHECK-LABEL: func.func @partial_d256_float_mask
 // CHECK:         gpu.launch_func @kvfuse_kernels::@prefill_partial blocks in (%c2, %c1, %c1) threads in (%c128, %c1, %c1)
 // CHECK:         gpu.func @prefill_partial(%[[Q:.*]]: memref<1x4x20x256xf16>, %{{.*}}: memref<1x1x96x256xf16>, %{{.*}}: memref<1x1x96x256xf16>, %[[M:.*]]: memref<1x4x20x96xf32>, %[[O:.*]]: memref<1x4x20x256xf32>, %[[LSE:.*]]: memref<1x4x20xf32>)
-// CHECK-SAME:      workgroup(%{{.*}} : memref<16x264xf16, #gpu.address_space<workgroup>>, %{{.*}} : memref<16x264xf16, #gpu.address_space<workgroup>>)
+// CHECK-SAME:      workgroup(%{{.*}} : memref<16x264xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %{{.*}} : memref<16x264xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
 // CHECK:           scf.for %{{.*}} = %c0 to %{{.*}} step %c16
 // CHECK:             gpu.barrier
 // CHECK:             vector.load %[[Q]]{{.*}} : memref<1x4x20x256xf16>, vector<2xf16>
