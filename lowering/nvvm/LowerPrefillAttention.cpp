@@ -12,7 +12,8 @@
 //     beyond Skv);
 //   - f16/bf16: S = Q K^T and O += P V with mma.sync m16n8k16 (f32
 //     accumulators); the S accumulators of two adjacent n-tiles are the A
-//     fragment of P (lowering/nvvm/MmaFragments.h);
+//     fragment of P (lowering/nvvm/MmaFragments.h); K fragments are 32-bit
+//     shared loads, V fragments ldmatrix .x2 .trans of row-major V;
 //   - f32: the same tiling and register layout, with CUDA-core FMAs (P goes
 //     through shared memory since no thread holds a whole row);
 //   - online softmax in registers, base-2 (log2(e) folded into the score
@@ -185,7 +186,8 @@ private:
   const Plan &plan;
   const Shape &shape;
 
-  Value tid, warp, group, thread, batch, kvHead, kShared, vShared, pShared;
+  Value tid, warp, laneId, group, thread, batch, kvHead, kShared, vShared,
+      pShared;
   Value rowLimit; // local key rows that hold data: min(Skv, length - start)
   // Per half (accumulator rows g and g+8): validity, query row, query head,
   // visible key range.
@@ -408,18 +410,15 @@ SmallVector<Value> PrefillKernel::pvMma(ArrayRef<Value> p,
     Value frag = vector::FromElementsOp::create(b, loc, aType, elems);
     pa.push_back(e.fromF32(frag, plan.element));
   }
+  // B = V (k the key, n the column) straight from row-major V rows with
+  // ldmatrix .x2 .trans (MmaFragments.h): lane l points at key row
+  // 16 kk + l % 16, columns 8 dn..8 dn+7.
+  Value ldRow = remu(laneId, c(16));
   for (int64_t dn = 0; dn < vTiles; ++dn) {
-    // B = V: k (the key) = 16 kk + 2t + 8 reg + elem, n (the column) = g.
-    Value col = add(lane(mma::bCoord(0, 0).col), c(8 * dn));
     for (int64_t kk = 0; kk < kSteps; ++kk) {
-      SmallVector<Value> elems;
-      for (int r = 0; r < mma::kBRegs; ++r)
-        for (int el = 0; el < 2; ++el) {
-          Value key = add(lane(mma::bCoord(r, el).row), c(16 * kk));
-          elems.push_back(
-              memref::LoadOp::create(b, loc, vShared, ValueRange{key, col}));
-        }
-      Value frag = vector::FromElementsOp::create(b, loc, bType, elems);
+      Value frag = nvgpu::LdMatrixOp::create(
+          b, loc, bType, vShared, ValueRange{add(ldRow, c(16 * kk)), c(8 * dn)},
+          b.getBoolAttr(true), b.getI32IntegerAttr(2));
       acc[dn] = mmaTile(pa[kk], frag, acc[dn]);
     }
   }
@@ -495,7 +494,7 @@ void PrefillKernel::emit(gpu::GPUFuncOp kernel) {
   b.setInsertionPointToStart(&kernel.getBody().front());
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
   warp = divu(tid, c(32));
-  Value laneId = remu(tid, c(32));
+  laneId = remu(tid, c(32));
   group = divu(laneId, c(4));
   thread = remu(laneId, c(4));
   Value rowTile = gpu::BlockIdOp::create(b, loc, gpu::Dimension::x);

@@ -69,6 +69,15 @@ struct CSlot {
 };
 constexpr CSlot aFromC(int reg) { return {reg >> 1, reg & 1}; }
 
+/// ldmatrix.sync.aligned.m8n8.x2.trans.b16 loads a B fragment of a
+/// row-major K x N block (rows k = 0..15, 8 contiguous 16-bit columns):
+/// lanes 0-7 give the row addresses of 8x8 matrix 0 (k 0..7), lanes 8-15
+/// those of matrix 1 (k 8..15), lanes 16-31 are ignored; with .trans, lane
+/// gets in register i the stored elements (2 threadID_in_group + e,
+/// groupID) of matrix i, which is B register i (bCoord). The row whose
+/// address lane supplies:
+constexpr int ldmatrixX2Row(int lane) { return lane % 16; }
+
 /// Lane masks of the butterfly that reduces over the 4 lanes of a quad (the
 /// lanes holding one accumulator row).
 inline constexpr int kQuadXor[2] = {1, 2};

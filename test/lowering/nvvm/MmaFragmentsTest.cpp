@@ -177,6 +177,30 @@ TEST(MmaFragments, WarpEmulationOfScoresAndPV) {
       }
 }
 
+// ldmatrix.x2.trans as the PTX ISA describes it: thread T's register i
+// holds row T/4 (elements 2 (T%4), +1) of the transpose of matrix i, whose
+// stored rows come from the addresses of lanes 8i..8i+7. The emitter's row
+// addresses (ldmatrixX2Row) make that the B fragment of a row-major block.
+TEST(MmaFragments, LdmatrixTransGivesBFragment) {
+  int stored[16][8];
+  for (int k = 0; k < 16; ++k)
+    for (int n = 0; n < 8; ++n)
+      stored[k][n] = 100 * k + n;
+  int rowOf[32];
+  for (int lane = 0; lane < 32; ++lane)
+    rowOf[lane] = ldmatrixX2Row(lane);
+  for (int lane = 0; lane < 32; ++lane)
+    for (int i = 0; i < 2; ++i)
+      for (int el = 0; el < 2; ++el) {
+        // Matrix i, stored row r is at lane 8i + r's address; transposed
+        // element (T/4, 2 (T%4) + el) is stored (2 (T%4) + el, T/4).
+        int r = 2 * (lane % 4) + el, col = lane / 4;
+        int got = stored[rowOf[8 * i + r]][col];
+        auto [k, n] = eval(bCoord(i, el), lane);
+        EXPECT_EQ(got, stored[k][n]);
+      }
+}
+
 // shfl.bfly with masks 1 and 2 combines exactly the 4 lanes of a quad, which
 // hold the 8 columns of one accumulator row.
 TEST(MmaFragments, QuadButterflyReducesOneRow) {

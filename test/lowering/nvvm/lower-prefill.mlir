@@ -36,7 +36,8 @@
 // CHECK:             nvvm.inline_ptx "ex2.approx.ftz.f32 $0, $1;"
 // P is rounded to f16 and fed to the P V products.
 // CHECK:             arith.truncf %{{.*}} : vector<4x2xf32> to vector<4x2xf16>
-// CHECK:             memref.load %[[VS]]
+// V fragments: ldmatrix .x2 .trans, lane l at key row 16 kk + l % 16.
+// CHECK:             nvgpu.ldmatrix %[[VS]][%{{.*}}, %c0] {numTiles = 2 : i32, transpose = true} : memref<64x72xf16, #gpu.address_space<workgroup>> -> vector<2x2xf16>
 // CHECK-COUNT-32:    nvgpu.mma.sync({{.*}}) {mmaShape = [16, 8, 16]} : (vector<4x2xf16>, vector<2x2xf16>, vector<2x2xf32>) -> vector<2x2xf32>
 // CHECK:             scf.yield
 // Epilogue: row sums over the quad, 1/l (0 for an empty row), guarded
