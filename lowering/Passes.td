@@ -182,6 +182,13 @@ def NvvmLowerDecodePass : Pass<"kv-nvvm-lower-decode", "mlir::ModuleOp"> {
     Option<"stageV", "stage-v", "bool", /*default=*/"false",
            "Load each tile's V rows with its K rows into shared memory "
            "(when they fit)">,
+    Option<"loadUnroll", "load-unroll", "int64_t", /*default=*/"0",
+           "16-byte K loads issued together per thread in the score loop "
+           "(0: up to 64 registers' worth dividing D)">,
+    Option<"maxRegisters", "max-registers", "int64_t", /*default=*/"-1",
+           "Registers per thread of the partial kernel (nvvm.maxnreg); 0 "
+           "leaves the choice to ptxas; -1: 128 where ptxas would otherwise "
+           "spill to reach 96">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

@@ -57,8 +57,9 @@ struct DecodePlan {
   int64_t threads; // == keys per tile
   int64_t splits, chunk;
   bool stageV;
-  int64_t loadUnroll; // K loads in flight per thread
-  int64_t accWidth;   // lanes of each row's dot-product accumulator
+  int64_t loadUnroll;   // K loads in flight per thread
+  int64_t maxRegisters; // ptxas register budget (0: ptxas decides)
+  int64_t accWidth;     // lanes of each row's dot-product accumulator
   // P.V: (row, column slice) slots spread over the threads.
   int64_t slices, slots, keyGroups, slotsPerThread;
 
@@ -141,6 +142,12 @@ gpu::GPUFuncOp DecodeLowering::buildPartial(OpBuilder &b, TypeRange types) {
   int32_t T = static_cast<int32_t>(p.threads);
   gpu::GPUFuncOp kernel =
       createKernel(b, module, "decode_partial", types, {T, 1, 1});
+  // An explicit register budget: without one, ptxas aims at the occupancy
+  // step just below the kernel's demand (96 registers for 128 threads) and
+  // spills a few bytes to get there.
+  if (p.maxRegisters > 0)
+    kernel->setAttr("nvvm.maxnreg",
+                    b.getI32IntegerAttr(static_cast<int32_t>(p.maxRegisters)));
   Type f32 = b.getF32Type();
   auto alignAttr = b.getI64IntegerAttr(16);
   auto addShared = [&](MemRefType type) {
@@ -189,18 +196,28 @@ gpu::GPUFuncOp DecodeLowering::buildPartial(OpBuilder &b, TypeRange types) {
   Value offset = e.sub(length, e.index(p.qLen));
   KeyBounds bounds = spec.bounds();
   SmallVector<Value> lo, hi;
-  for (int64_t i = 0; i < p.qLen; ++i) {
-    auto [l, h] = visibleKeys(e, e.add(offset, e.index(i)), length, bounds);
-    lo.push_back(l);
-    hi.push_back(h);
-  }
-  Value first = lo[0], last = hi[0];
-  for (int64_t i = 1; i < p.qLen; ++i) {
-    first = e.minS(first, lo[i]);
-    last = e.maxS(last, hi[i]);
+  Value first, last;
+  if (p.qLen == 1) {
+    // The last position sees every key below the length (causal and right
+    // windows bound nothing further); only a left window cuts the front.
+    last = e.minS(length, e.index(p.capacity));
+    if (bounds.windowLeft >= 0)
+      first = e.maxS(e.sub(offset, e.index(bounds.windowLeft)), e.index(0));
+  } else {
+    for (int64_t i = 0; i < p.qLen; ++i) {
+      auto [l, h] = visibleKeys(e, e.add(offset, e.index(i)), length, bounds);
+      lo.push_back(l);
+      hi.push_back(h);
+    }
+    first = lo[0];
+    last = hi[0];
+    for (int64_t i = 1; i < p.qLen; ++i) {
+      first = e.minS(first, lo[i]);
+      last = e.maxS(last, hi[i]);
+    }
   }
   Value sliceStart = e.mul(splitId, e.index(p.chunk));
-  Value start = e.maxS(sliceStart, first);
+  Value start = first ? e.maxS(sliceStart, first) : sliceStart;
   Value end = e.minS(e.add(sliceStart, e.index(p.chunk)), last);
 
   // Running max and sum of every row.
@@ -310,10 +327,15 @@ gpu::GPUFuncOp DecodeLowering::buildPartial(OpBuilder &b, TypeRange types) {
                         for (int64_t c = 0; c < V; c += p.accWidth) {
                           Value qc = qv, kc = ks[u];
                           if (p.accWidth != V) {
-                            qc = vector::ExtractStridedSliceOp::create(
-                                b, loc, qv, {c}, {p.accWidth}, {1});
-                            kc = vector::ExtractStridedSliceOp::create(
-                                b, loc, ks[u], {c}, {p.accWidth}, {1});
+                            // Shuffles, not extract_strided_slice: the
+                            // NVVM pipeline lowers them.
+                            SmallVector<int64_t> lanes;
+                            for (int64_t l = 0; l < p.accWidth; ++l)
+                              lanes.push_back(c + l);
+                            qc = vector::ShuffleOp::create(b, loc, qv, qv,
+                                                           lanes);
+                            kc = vector::ShuffleOp::create(b, loc, ks[u], ks[u],
+                                                           lanes);
                           }
                           next[r] =
                               vector::FMAOp::create(b, loc, qc, kc, next[r]);
@@ -366,11 +388,14 @@ gpu::GPUFuncOp DecodeLowering::buildPartial(OpBuilder &b, TypeRange types) {
             Value row = e.index(r);
             Value mOld = memref::LoadOp::create(b, loc, ms, ValueRange{row});
             Value mNew = arith::MaximumFOp::create(b, loc, mOld, mx);
-            // A row with no visible key so far keeps max -inf: subtract 0
-            // so that 2^(-inf - m) is 0, not NaN.
-            Value mSafe =
-                select(e, fcmp(e, arith::CmpFPredicate::OEQ, mNew, negInf),
-                       zero, mNew);
+            // With several query rows, a row may have no visible key so
+            // far (max -inf): subtract 0 so that 2^(-inf - m) is 0, not
+            // NaN. A single row sees key t0 of every tile.
+            Value mSafe = mNew;
+            if (p.qLen > 1)
+              mSafe =
+                  select(e, fcmp(e, arith::CmpFPredicate::OEQ, mNew, negInf),
+                         zero, mNew);
             Value alpha = exp2(e, arith::SubFOp::create(b, loc, mOld, mSafe));
             Value sum = zero;
             for (int64_t k = 0; k < perLane; ++k) {
@@ -693,15 +718,34 @@ FailureOr<std::optional<DecodePlan>> NvvmLowerDecodePass::plan(Operation *op) {
     p.keyGroups = 1;
     p.slotsPerThread = ceilDiv(p.slots, p.threads);
   }
-  // About 64 registers of K loads in flight and of dot accumulators.
+  // About 64 registers of K loads in flight and at most 64 of dot
+  // accumulators.
   int64_t maxUnroll = stageV ? 4 : 8;
   p.loadUnroll = 1;
   for (int64_t u = 1; u <= maxUnroll; ++u)
     if ((p.headDim / p.vec) % u == 0 && u * p.vec <= 64)
       p.loadUnroll = u;
+  if (loadUnroll > 0) {
+    if ((p.headDim / p.vec) % loadUnroll)
+      return fail("load-unroll ", static_cast<int64_t>(loadUnroll),
+                  " does not divide the ", p.headDim / p.vec,
+                  " vectors of a key row");
+    p.loadUnroll = loadUnroll;
+  }
   p.accWidth = p.vec;
   while (p.accWidth > 2 && p.rows * p.accWidth > 64)
     p.accWidth /= 2;
+
+  // ptxas aims at the occupancy step just below a kernel's register demand;
+  // a demand a little above 96 registers (D1: 4 rows x 8 accumulator lanes
+  // + 8 loads of 8 lanes) made it spill a few bytes to fit 96. An explicit
+  // budget of 128 (4 blocks of 128 threads per SM) avoids that; elsewhere
+  // ptxas decides.
+  int64_t demand =
+      p.rows * p.accWidth + p.loadUnroll * p.vec * (stageV ? 2 : 1);
+  p.maxRegisters = maxRegisters >= 0               ? maxRegisters
+                   : demand >= 80 && demand <= 100 ? 128
+                                                   : 0;
 
   int64_t limit = gpuTarget.sharedBytesPerBlock;
   if (p.sharedBytes(false) > limit)

@@ -3,8 +3,9 @@
 // instructions (16-byte global loads, butterfly shuffles, ex2/lg2.approx),
 // no libdevice calls. Variants: f32 D 256 group 8 (two column slots per
 // thread), bf16 paged group 7 D 96, f16 group 1 D 64 (key groups reduced
-// through shared memory), f16 paged D 80, bf16 two query rows with
-// soft-cap and window, the fused append (f16, Dv 64), a bare kv.append.
+// through shared memory), f16 paged D 80, bf16 group 8 with two query rows
+// (16 rows: 4-lane dot accumulators), soft-cap and window, the fused append
+// (f16, Dv 64), a bare kv.append.
 // REQUIRES: ptxas, nvptx
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: kvfuse-opt %s --kv-nvvm-lower-decode --kv-nvvm-lower-append --gpu-lower-to-nvvm-pipeline="cubin-chip=sm_90 cubin-features=+ptx80 cubin-format=isa kernel-bare-ptr-calling-convention=1" -o %t/sm90.mlir
@@ -72,12 +73,12 @@ func.func @f16_g4_d80_paged(%q: memref<4x8x1x80xf32>,
   return
 }
 
-func.func @bf16_sq2_softcap_window(%q: memref<2x8x2x128xf32>,
+func.func @bf16_sq2_softcap_window(%q: memref<2x16x2x128xf32>,
     %cache: !kv.cache<bf16, heads = 2, head_dim = 128, capacity = 2048, layout = #kv.paged<page_size = 64>>,
-    %lens: memref<2xi32>, %o: memref<2x8x2x128xf32>) {
-  kv.cache_attention %q, %cache, %lens : memref<2x8x2x128xf32>,
+    %lens: memref<2xi32>, %o: memref<2x16x2x128xf32>) {
+  kv.cache_attention %q, %cache, %lens : memref<2x16x2x128xf32>,
       !kv.cache<bf16, heads = 2, head_dim = 128, capacity = 2048, layout = #kv.paged<page_size = 64>>,
-      memref<2xi32> outs(%o : memref<2x8x2x128xf32>)
+      memref<2xi32> outs(%o : memref<2x16x2x128xf32>)
       {softcap = 50.0 : f32, causal, window_left = 255 : i64}
   return
 }
