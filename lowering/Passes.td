@@ -253,6 +253,10 @@ def LowerPrefillAttentionPass
     Option<"keysPerTile", "keys-per-tile", "int64_t", /*default=*/"0",
            "Keys per shared-memory tile (a multiple of 16); 0: the largest "
            "of 64, 32, 16 that fits the target's shared memory">,
+    Option<"stages", "stages", "int64_t", /*default=*/"1",
+           "K/V tile buffers of the f16/bf16 kernels: 1 (synchronous "
+           "loads) or 2 (cp.async double buffering, the next tile copied "
+           "while the current one is computed)">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::gpu::GPUDialect",

@@ -65,6 +65,7 @@ struct Plan {
   Type element;      // Q/K/V storage type
   int64_t rows = 64, warps = 4, threads = 128, keys = 64;
   bool qInRegisters = true; // else Q fragments are reloaded per key tile
+  int64_t stages = 1;       // 2: K/V tiles double-buffered through cp.async
   int64_t kStride = 0, vStride = 0, pStride = 0; // shared row pitches
 
   /// 32-bit registers per thread live across a key tile: O (Dv / 2), S
@@ -78,7 +79,7 @@ struct Plan {
   int64_t pad() const { return mma ? 8 : 4; }
   int64_t bytes() const { return mma ? 2 : 4; }
   int64_t sharedBytes(const Shape &s, int64_t keyTile) const {
-    int64_t b = keyTile * (s.dim + pad()) + keyTile * (s.vDim + pad());
+    int64_t b = stages * keyTile * (s.dim + pad() + s.vDim + pad());
     if (!mma)
       b += rows * (keyTile + pad());
     return b * bytes();
@@ -170,6 +171,13 @@ private:
   /// zero-filling rows at or beyond Skv or the sequence's length (a cache's
   /// unwritten rows may hold NaNs, and 0 * NaN would reach O).
   void stage(Value src, Value dst, int64_t width, Value j0);
+  /// The same with cp.async (zero-fill through a source size of 0) into
+  /// buffer `buffer` of a double-buffered tile; returns the copies' tokens.
+  void stageAsync(Value src, Value dst, int64_t width, Value j0, Value buffer,
+                  SmallVectorImpl<Value> &tokens);
+  /// K, then V rows of the tile at `j0` into `buffer`, as one cp.async
+  /// group.
+  Value stageTileAsync(Value j0, Value buffer);
   /// The A fragment of Q for k-step `ks`.
   Value queryFragment(int64_t ks);
   /// Scores of the tile in log2 units, masked to -inf: [ntile][half][elem].
@@ -189,6 +197,9 @@ private:
   Value tid, warp, laneId, group, thread, batch, kvHead, kShared, vShared,
       pShared;
   Value rowLimit; // local key rows that hold data: min(Skv, length - start)
+  // Leading index of the shared K/V buffer the tile is in (2 stages), or
+  // none.
+  SmallVector<Value, 1> buffer;
   // Per half (accumulator rows g and g+8): validity, query row, query head,
   // visible key range.
   Value valid[2], row[2], head[2], lo[2], hi[2];
@@ -257,6 +268,36 @@ void PrefillKernel::stage(Value src, Value dst, int64_t width, Value j0) {
     b.setInsertionPointToStart(guard.thenBlock());
     body();
   }
+}
+
+void PrefillKernel::stageAsync(Value src, Value dst, int64_t width, Value j0,
+                               Value buffer, SmallVectorImpl<Value> &tokens) {
+  int64_t vec = 16 / plan.bytes();
+  int64_t perRow = width / vec;
+  int64_t total = plan.keys * perRow;
+  auto tokenType = nvgpu::DeviceAsyncTokenType::get(b.getContext());
+  for (int64_t first = 0; first < total; first += plan.threads) {
+    // Threads past the last chunk repeat it: the same bytes to the same
+    // place, which keeps the copies unconditional.
+    Value chunk = e.minS(add(tid, c(first)), c(total - 1));
+    Value key = divu(chunk, c(perRow));
+    Value col = mul(remu(chunk, c(perRow)), c(vec));
+    Value j = add(j0, key);
+    Value size = select(lt(j, rowLimit), c(vec), c(0));
+    Value safe = e.minS(j, c(shape.kvLen - 1));
+    tokens.push_back(nvgpu::DeviceAsyncCopyOp::create(
+        b, loc, tokenType, dst, ValueRange{buffer, key, col}, src,
+        ValueRange{batch, kvHead, safe, col}, b.getIndexAttr(vec), size,
+        b.getUnitAttr()));
+  }
+}
+
+Value PrefillKernel::stageTileAsync(Value j0, Value buffer) {
+  SmallVector<Value> tokens;
+  stageAsync(spec.keys.memref, kShared, shape.dim, j0, buffer, tokens);
+  stageAsync(spec.values.memref, vShared, shape.vDim, j0, buffer, tokens);
+  return nvgpu::DeviceAsyncCreateGroupOp::create(
+      b, loc, nvgpu::DeviceAsyncTokenType::get(b.getContext()), tokens);
 }
 
 Value PrefillKernel::queryFragment(int64_t ks) {
@@ -333,7 +374,9 @@ void PrefillKernel::scoresMma(Value j0, SmallVectorImpl<Value> &s) {
       Value frag = zeros(bType);
       for (int r = 0; r < mma::kBRegs; ++r) {
         Value feature = add(lane(mma::bCoord(r, 0).row), c(16 * ks));
-        Value pair = vload(pairType, kShared, ValueRange{key, feature});
+        SmallVector<Value, 3> at(buffer.begin(), buffer.end());
+        at.append({key, feature});
+        Value pair = vload(pairType, kShared, at);
         frag =
             vector::InsertOp::create(b, loc, pair, frag, ArrayRef<int64_t>{r});
       }
@@ -416,9 +459,11 @@ SmallVector<Value> PrefillKernel::pvMma(ArrayRef<Value> p,
   Value ldRow = remu(laneId, c(16));
   for (int64_t dn = 0; dn < vTiles; ++dn) {
     for (int64_t kk = 0; kk < kSteps; ++kk) {
-      Value frag = nvgpu::LdMatrixOp::create(
-          b, loc, bType, vShared, ValueRange{add(ldRow, c(16 * kk)), c(8 * dn)},
-          b.getBoolAttr(true), b.getI32IntegerAttr(2));
+      SmallVector<Value, 3> at(buffer.begin(), buffer.end());
+      at.append({add(ldRow, c(16 * kk)), c(8 * dn)});
+      Value frag = nvgpu::LdMatrixOp::create(b, loc, bType, vShared, at,
+                                             b.getBoolAttr(true),
+                                             b.getI32IntegerAttr(2));
       acc[dn] = mmaTile(pa[kk], frag, acc[dn]);
     }
   }
@@ -477,19 +522,21 @@ void PrefillKernel::emit(gpu::GPUFuncOp kernel) {
   auto accType = VectorType::get({2, 2}, f32Type);
   auto workgroup =
       gpu::AddressSpaceAttr::get(b.getContext(), gpu::AddressSpace::Workgroup);
-  auto shared = [&](int64_t rows, int64_t cols, Type element) {
+  auto shared = [&](int64_t rows, int64_t cols, Type element, int64_t copies) {
+    SmallVector<int64_t, 3> shape{rows, cols};
+    if (copies > 1)
+      shape.insert(shape.begin(), copies);
     Value buffer = kernel.addWorkgroupAttribution(
-        MemRefType::get({rows, cols}, element, MemRefLayoutAttrInterface(),
-                        workgroup),
+        MemRefType::get(shape, element, MemRefLayoutAttrInterface(), workgroup),
         loc);
     kernel.setWorkgroupAttributionAttr(kernel.getNumWorkgroupAttributions() - 1,
                                        "llvm.align", b.getI64IntegerAttr(16));
     return buffer;
   };
-  kShared = shared(plan.keys, plan.kStride, plan.element);
-  vShared = shared(plan.keys, plan.vStride, plan.element);
+  kShared = shared(plan.keys, plan.kStride, plan.element, plan.stages);
+  vShared = shared(plan.keys, plan.vStride, plan.element, plan.stages);
   if (!plan.mma)
-    pShared = shared(plan.rows, plan.pStride, f32Type);
+    pShared = shared(plan.rows, plan.pStride, f32Type, 1);
 
   b.setInsertionPointToStart(&kernel.getBody().front());
   tid = gpu::ThreadIdOp::create(b, loc, gpu::Dimension::x);
@@ -534,17 +581,33 @@ void PrefillKernel::emit(gpu::GPUFuncOp kernel) {
   SmallVector<Value> init{e.negInf(), e.negInf(), f32(0.0), f32(0.0)};
   for (int64_t dn = 0; dn < shape.vDim / 8; ++dn)
     init.push_back(zeros(accType));
+  // Two stages: tile 0 is in flight before the loop; each iteration starts
+  // the next tile into the other buffer, waits for all but that group, and
+  // ends with a barrier so the buffer it read is free for the next copy.
+  Value firstGroup;
+  if (plan.stages == 2)
+    firstGroup = stageTileAsync(start, c(0));
   auto loop = scf::ForOp::create(b, loc, start, blockHi, c(plan.keys), init);
   {
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(loop.getBody());
     Value j0 = loop.getInductionVar();
     ValueRange carried = loop.getRegionIterArgs();
-    // The previous tile's readers are done before the tile is overwritten.
-    gpu::BarrierOp::create(b, loc);
-    stage(spec.keys.memref, kShared, shape.dim, j0);
-    stage(spec.values.memref, vShared, shape.vDim, j0);
-    gpu::BarrierOp::create(b, loc);
+    if (plan.stages == 2) {
+      Value current =
+          remu(divu(e.sub(j0, start), c(plan.keys)), c(plan.stages));
+      Value other = e.sub(c(1), current);
+      Value group = stageTileAsync(add(j0, c(plan.keys)), other);
+      nvgpu::DeviceAsyncWaitOp::create(b, loc, group, b.getI32IntegerAttr(1));
+      gpu::BarrierOp::create(b, loc);
+      buffer.assign({current});
+    } else {
+      // The previous tile's readers are done before it is overwritten.
+      gpu::BarrierOp::create(b, loc);
+      stage(spec.keys.memref, kShared, shape.dim, j0);
+      stage(spec.values.memref, vShared, shape.vDim, j0);
+      gpu::BarrierOp::create(b, loc);
+    }
 
     SmallVector<Value> s;
     if (plan.mma)
@@ -587,8 +650,15 @@ void PrefillKernel::emit(gpu::GPUFuncOp kernel) {
       acc.push_back(fmul(a, scaleRows));
     acc = plan.mma ? pvMma(p, acc) : pvFma(p, acc);
     next.append(acc.begin(), acc.end());
+    if (plan.stages == 2)
+      gpu::BarrierOp::create(b, loc);
     scf::YieldOp::create(b, loc, next);
   }
+  // The last iteration's prefetch (or the first tile of an empty loop) is
+  // still in flight; drain it before the kernel ends.
+  if (plan.stages == 2)
+    nvgpu::DeviceAsyncWaitOp::create(b, loc, firstGroup,
+                                     b.getI32IntegerAttr(0));
 
   // Normalise by the row sums (each lane summed its own columns) and store
   // the rows this thread holds.
@@ -659,6 +729,11 @@ struct LowerPrefillAttentionPass
           << rowsPerBlock;
       return signalPassFailure();
     }
+    if (stages != 1 && stages != 2) {
+      module.emitError("kv-nvvm-lower-prefill: expects stages 1 or 2, got ")
+          << stages;
+      return signalPassFailure();
+    }
     if (keysPerTile < 0 || keysPerTile % 16) {
       module.emitError("kv-nvvm-lower-prefill: expects keys-per-tile a "
                        "multiple of 16 (0: from shared memory), got ")
@@ -727,6 +802,9 @@ struct LowerPrefillAttentionPass
     // Q fragments take D/4 registers per thread; beyond D = 128 they would
     // push the output accumulators into local memory.
     plan.qInRegisters = plan.mma && shape.dim <= 128;
+    // cp.async needs sm_80 (as the mma path does); the f32 path exchanges P
+    // through shared memory and keeps one stage.
+    plan.stages = plan.mma ? stages : 1;
     if (keysPerTile) {
       plan.keys = keysPerTile;
     } else {

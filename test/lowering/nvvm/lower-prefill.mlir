@@ -1,5 +1,6 @@
 // RUN: kvfuse-opt %s -split-input-file --kv-nvvm-lower-prefill -canonicalize -cse | FileCheck %s
 // RUN: kvfuse-opt %s -split-input-file --kv-nvvm-lower-prefill="rows-per-block=32 keys-per-tile=16" -canonicalize -cse | FileCheck %s --check-prefix=SMALL
+// RUN: kvfuse-opt %s -split-input-file --kv-nvvm-lower-prefill="stages=2" -canonicalize -cse | FileCheck %s --check-prefix=ASYNC
 
 // f16, no GQA, D 64, causal from 0: grid (ceil(100 / 64), Hkv, B), 4 warps;
 // K and V tiles of 64 keys in shared memory, rows padded by 8 halves; Q
@@ -63,6 +64,30 @@
 // SMALL-COUNT-8:     nvgpu.mma.sync
 // SMALL-NOT:         nvgpu.mma.sync
 // SMALL:             scf.yield
+// Two stages: tile 0 copied by cp.async (16 bytes, zero-filled past the
+// data) before the loop; each iteration copies the next tile into the other
+// buffer, waits for all groups but that one, computes on its buffer and
+// ends with a barrier; outstanding copies are drained after the loop.
+// ASYNC-LABEL: func.func @causal_f16
+// ASYNC:         gpu.func @prefill_attention
+// ASYNC-SAME:      workgroup(%[[KS:.*]] : memref<2x64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64}, %[[VS:.*]] : memref<2x64x72xf16, #gpu.address_space<workgroup>> {llvm.align = 16 : i64})
+// ASYNC:           %[[SIZE:.*]] = arith.select %{{.*}}, %c8, %c0 : index
+// ASYNC:           nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]][%c0, {{.*}}], 8, %[[SIZE]] {bypassL1}
+// ASYNC:           %[[FIRST:.*]] = nvgpu.device_async_create_group
+// ASYNC:           scf.for %[[J0:.*]] = %c0 to %{{.*}} step %c64
+// ASYNC:             %[[TILE:.*]] = arith.divui %[[J0]], %c64 : index
+// ASYNC:             %[[CUR:.*]] = arith.remui %[[TILE]], %c2 : index
+// ASYNC:             %[[OTHER:.*]] = arith.subi %c1, %[[CUR]] : index
+// ASYNC:             nvgpu.device_async_copy %arg1[{{.*}}], %[[KS]][%[[OTHER]], {{.*}}], 8, %{{.*}} {bypassL1}
+// ASYNC:             nvgpu.device_async_copy %arg2[{{.*}}], %[[VS]][%[[OTHER]], {{.*}}], 8, %{{.*}} {bypassL1}
+// ASYNC:             %[[NEXT:.*]] = nvgpu.device_async_create_group
+// ASYNC-NEXT:        nvgpu.device_async_wait %[[NEXT]] {numGroups = 1 : i32}
+// ASYNC-NEXT:        gpu.barrier
+// ASYNC:             vector.load %[[KS]][%[[CUR]], {{.*}}] {alignment = 4 : i64}
+// ASYNC:             nvgpu.ldmatrix %[[VS]][%[[CUR]], {{.*}}] {numTiles = 2 : i32, transpose = true}
+// ASYNC:             gpu.barrier
+// ASYNC-NEXT:        scf.yield
+// ASYNC:           nvgpu.device_async_wait %[[FIRST]] {numGroups = 0 : i32}
 func.func @causal_f16(%q: memref<2x8x100x64xf16>, %k: memref<2x8x100x64xf16>, %v: memref<2x8x100x64xf16>, %o: memref<2x8x100x64xf16>) {
   kv.attention %q, %k, %v : memref<2x8x100x64xf16>, memref<2x8x100x64xf16>, memref<2x8x100x64xf16>
       outs(%o : memref<2x8x100x64xf16>) {causal}

@@ -12,6 +12,16 @@
 // RUN: kvfuse-opt %t/gpu80.mlir --gpu-lower-to-nvvm-pipeline="cubin-chip=sm_80 cubin-features=+ptx80 cubin-format=isa kernel-bare-ptr-calling-convention=1" -o %t/sm80.mlir
 // RUN: python3 %kvfuse_src/lowering/nvvm/kernels/extract_ptx.py %t/sm80.mlir %t/sm80.ptx
 // RUN: %ptxas -arch=sm_80 -v %t/sm80.ptx -o %t/sm80.cubin 2>&1 | FileCheck %s --check-prefix=SPILLS
+// cp.async double buffering: the same, with the copies in the PTX.
+// RUN: kvfuse-opt %s --kv-nvvm-lower-prefill="stages=2" -o %t/async.mlir
+// RUN: kvfuse-opt %t/async.mlir --gpu-lower-to-nvvm-pipeline="cubin-chip=sm_90 cubin-features=+ptx80 cubin-format=isa kernel-bare-ptr-calling-convention=1" -o %t/async90.mlir
+// RUN: python3 %kvfuse_src/lowering/nvvm/kernels/extract_ptx.py %t/async90.mlir %t/async90.ptx
+// RUN: FileCheck %s --check-prefix=ASYNC < %t/async90.ptx
+// RUN: %ptxas -arch=sm_90 -v %t/async90.ptx -o %t/async90.cubin 2>&1 | FileCheck %s --check-prefix=SPILLS
+
+// ASYNC-DAG: cp.async.cg.shared.global [{{.*}}], [{{.*}}], 16, {{.*}};
+// ASYNC-DAG: cp.async.commit_group;
+// ASYNC-DAG: cp.async.wait_group {{.*}}1;
 
 // PTX: .target sm_90
 // PTX-DAG: mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32
