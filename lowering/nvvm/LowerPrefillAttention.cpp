@@ -663,7 +663,6 @@ void PrefillKernel::emit(gpu::GPUFuncOp kernel) {
   // Normalise by the row sums (each lane summed its own columns) and store
   // the rows this thread holds.
   Type outElement = cast<MemRefType>(spec.out.getType()).getElementType();
-  auto outPair = VectorType::get({2}, outElement);
   for (int half = 0; half < 2; ++half) {
     Value total = quadReduce(loop.getResult(2 + half), /*isMax=*/false);
     Value any = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, total,
@@ -681,7 +680,6 @@ void PrefillKernel::emit(gpu::GPUFuncOp kernel) {
       Value col = add(lane(mma::cCoord(half, 0).col), c(8 * dn));
       vstore(v, spec.out, ValueRange{batch, head[half], row[half], col});
     }
-    (void)outPair;
     if (spec.lse) {
       // LSE = ln(sum 2^s2) = (max + log2(sum)) ln 2, s2 in log2 units.
       Value first = e.cmp(arith::CmpIPredicate::eq, thread, c(0));
