@@ -165,9 +165,11 @@ def NvvmLowerDecodePass : Pass<"kv-nvvm-lower-decode", "mlir::ModuleOp"> {
       - with more than one split, `decode_merge`, grid (Sq, Hq, B), Dv
         threads: the LSE-weighted merge of the partials, which live in
         `memref.alloc` scratch of the host function.
-    Rows whose keys are all masked (kv_lens 0) give 0. Larger query lengths
-    are left for a prefill lowering; explicit masks, dynamic shapes and head
-    dims that are not a multiple of the 16-byte vector are diagnosed.
+    Explicit masks (i1 or float, static shape, broadcast as the op says) are
+    kernel operands after the lengths. Rows whose keys are all masked
+    (kv_lens 0) give 0. Larger query lengths are left for a prefill
+    lowering; dynamic shapes and head dims that are not a multiple of the
+    16-byte vector are diagnosed.
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"sm_90\"",

@@ -173,9 +173,11 @@ gpu::GPUFuncOp DecodeLowering::buildPartial(OpBuilder &b, TypeRange types) {
   Value q = body.getArgument(0), kpool = body.getArgument(1),
         vpool = body.getArgument(2), table = body.getArgument(3),
         lens = body.getArgument(4);
+  unsigned next = 5;
+  Value mask = spec.mask ? body.getArgument(next++) : Value();
   bool split = p.splits > 1;
-  Value opart = body.getArgument(5);
-  Value lpart = split ? body.getArgument(6) : Value();
+  Value opart = body.getArgument(next++);
+  Value lpart = split ? body.getArgument(next) : Value();
 
   int64_t V = p.vec;
   auto vecF32 = VectorType::get({V}, f32);
@@ -350,6 +352,18 @@ gpu::GPUFuncOp DecodeLowering::buildPartial(OpBuilder &b, TypeRange types) {
                     b, loc, vector::CombiningKind::ADD, dots.getResult(r));
                 if (spec.softcap)
                   s = softcap(e, s);
+                if (mask) {
+                  // After the soft-cap: bool false -> -inf, float added
+                  // (in base 2, like the scores).
+                  Value h = e.add(headBase, e.index(r / p.qLen));
+                  Value i = e.index(r % p.qLen);
+                  Value m = memref::LoadOp::create(
+                      b, loc, mask, maskIndices(e, mask, {seq, h, i, key}));
+                  if (m.getType().isInteger(1))
+                    s = select(e, m, s, negInf);
+                  else
+                    s = e.fadd(s, e.fmul(e.toF32(m), e.f32(M_LOG2E)));
+                }
                 if (p.qLen > 1) {
                   // Each query row has its own causal/window bounds.
                   int64_t i = r % p.qLen;
@@ -388,11 +402,12 @@ gpu::GPUFuncOp DecodeLowering::buildPartial(OpBuilder &b, TypeRange types) {
             Value row = e.index(r);
             Value mOld = memref::LoadOp::create(b, loc, ms, ValueRange{row});
             Value mNew = arith::MaximumFOp::create(b, loc, mOld, mx);
-            // With several query rows, a row may have no visible key so
-            // far (max -inf): subtract 0 so that 2^(-inf - m) is 0, not
-            // NaN. A single row sees key t0 of every tile.
+            // With several query rows or a mask, a row may have no
+            // visible key so far (max -inf): subtract 0 so that
+            // 2^(-inf - m) is 0, not NaN. A single unmasked row sees key
+            // t0 of every tile.
             Value mSafe = mNew;
-            if (p.qLen > 1)
+            if (p.qLen > 1 || mask)
               mSafe =
                   select(e, fcmp(e, arith::CmpFPredicate::OEQ, mNew, negInf),
                          zero, mNew);
@@ -566,6 +581,8 @@ void DecodeLowering::emit(OpBuilder &b, const GpuCacheView &view, Value lens) {
   Location loc = spec.op->getLoc();
   SmallVector<Value> operands = {spec.query, view.keys, view.values, view.table,
                                  lens};
+  if (spec.mask)
+    operands.push_back(spec.mask);
   Value opart, lpart;
   if (p.splits > 1) {
     Type f32 = b.getF32Type();
@@ -667,12 +684,16 @@ FailureOr<std::optional<DecodePlan>> NvvmLowerDecodePass::plan(Operation *op) {
   if (!element.isF32() && !element.isF16() && !element.isBF16())
     return fail("expects an f32, f16 or bf16 cache on the GPU, got ", element);
   Value mask = fused ? fused.getMask() : cached.getMask();
-  if (mask)
-    return fail("explicit masks are not supported by the GPU decode "
-                "kernels yet");
+  if (mask) {
+    Type m = cast<ShapedType>(mask.getType()).getElementType();
+    if (!m.isInteger(1) && !isa<FloatType>(m))
+      return fail("expects an i1 or float mask on the GPU, got ", m);
+  }
   SmallVector<Value> operands = {
       query, fused ? fused.getInit() : cached.getInit(),
       fused ? fused.getPastLens() : cached.getKvLens()};
+  if (mask)
+    operands.push_back(mask);
   if (fused)
     operands.append({fused.getKey(), fused.getValue()});
   for (Value v : operands)

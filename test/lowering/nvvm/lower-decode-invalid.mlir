@@ -31,13 +31,14 @@ func.func @odd_value_dim(%q: memref<1x4x1x64xf32>,
 
 // -----
 
-func.func @explicit_mask(%q: memref<1x4x1x64xf32>,
+// The mask's shape is baked into the kernel's indexing: it must be static.
+func.func @dynamic_mask(%q: memref<1x4x1x64xf32>,
     %cache: !kv.cache<f16, heads = 1, head_dim = 64, capacity = 64>,
-    %lens: memref<1xi32>, %m: memref<1x1x1x64xi1>, %o: memref<1x4x1x64xf32>) {
-  // expected-error @below {{explicit masks are not supported by the GPU decode kernels yet}}
+    %lens: memref<1xi32>, %m: memref<1x1x1x?xi1>, %o: memref<1x4x1x64xf32>) {
+  // expected-error @below {{GPU kernel operands need a static shape, got 'memref<1x1x1x?xi1>'}}
   kv.cache_attention %q, %cache, %lens : memref<1x4x1x64xf32>,
       !kv.cache<f16, heads = 1, head_dim = 64, capacity = 64>,
-      memref<1xi32> mask(%m : memref<1x1x1x64xi1>) outs(%o : memref<1x4x1x64xf32>)
+      memref<1xi32> mask(%m : memref<1x1x1x?xi1>) outs(%o : memref<1x4x1x64xf32>)
   return
 }
 

@@ -5,7 +5,7 @@
 // thread), bf16 paged group 7 D 96, f16 group 1 D 64 (key groups reduced
 // through shared memory), f16 paged D 80, bf16 group 8 with two query rows
 // (16 rows: 4-lane dot accumulators), soft-cap and window, the fused append
-// (f16, Dv 64), a bare kv.append.
+// (f16, Dv 64), a bare kv.append, an f16 cache under a bool mask.
 // REQUIRES: ptxas, nvptx
 // RUN: rm -rf %t && mkdir -p %t
 // RUN: kvfuse-opt %s --kv-nvvm-lower-decode --kv-nvvm-lower-append --gpu-lower-to-nvvm-pipeline="cubin-chip=sm_90 cubin-features=+ptx80 cubin-format=isa kernel-bare-ptr-calling-convention=1" -o %t/sm90.mlir
@@ -31,11 +31,11 @@
 // PTX-DAG: cvt.rn.f16.f32
 // NOLIB-NOT: __nv_
 
-// 14 kernels: 6 partial + merge pairs, the fused op's append and one more
+// 16 kernels: 7 partial + merge pairs, the fused op's append and one more
 // append; nothing spills or needs a stack frame.
 // NOSPILL-NOT: {{[1-9][0-9]*}} bytes {{stack frame|spill}}
-// PTXAS-COUNT-14: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
-// PTXAS80-COUNT-14: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// PTXAS-COUNT-16: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
+// PTXAS80-COUNT-16: 0 bytes stack frame, 0 bytes spill stores, 0 bytes spill loads
 
 func.func @f32_g8_d256(%q: memref<2x8x1x256xf32>,
     %cache: !kv.cache<f32, heads = 1, head_dim = 256, capacity = 777>,
@@ -99,5 +99,14 @@ func.func @append_bf16(%k: memref<4x2x5x80xf32>, %v: memref<4x2x5x80xf32>,
     %lens: memref<4xi32>) {
   kv.append %k, %v, %cache, %lens : memref<4x2x5x80xf32>, memref<4x2x5x80xf32>,
       !kv.cache<bf16, heads = 2, head_dim = 80, capacity = 1000, layout = #kv.paged<page_size = 8>>, memref<4xi32>
+  return
+}
+
+func.func @f16_g4_bool_mask(%q: memref<2x8x1x128xf32>,
+    %cache: !kv.cache<f16, heads = 2, head_dim = 128, capacity = 512>,
+    %lens: memref<2xi32>, %m: memref<2x1x1x512xi1>, %o: memref<2x8x1x128xf32>) {
+  kv.cache_attention %q, %cache, %lens : memref<2x8x1x128xf32>,
+      !kv.cache<f16, heads = 2, head_dim = 128, capacity = 512>,
+      memref<2xi32> mask(%m : memref<2x1x1x512xi1>) outs(%o : memref<2x8x1x128xf32>)
   return
 }

@@ -248,3 +248,37 @@ func.func @forced_splits(%q: memref<1x4x1x128xf32>,
       memref<1xi32> outs(%o : memref<1x4x1x128xf32>)
   return
 }
+
+// -----
+
+// Explicit masks are kernel operands after the lengths: a bool mask
+// broadcast over heads selects -inf, read at (b, 0, i, key); a float mask
+// [Hq, Sq, capacity] is added in base 2 (times log2 e). Rows may then be
+// fully masked within a tile: the max is guarded against -inf.
+// CHECK-LABEL: func @masks
+// CHECK:         gpu.launch_func @kvfuse_kernels::@decode_partial {{.*}} args(%arg0 : memref<2x4x1x64xf32>, {{.*}}, %arg2 : memref<2xi32>, %arg3 : memref<2x1x1x256xi1>,
+// CHECK:         gpu.launch_func @kvfuse_kernels::@decode_partial_0 {{.*}} args(%arg0 : memref<2x4x1x64xf32>, {{.*}}, %arg2 : memref<2xi32>, %arg4 : memref<4x1x256xf16>,
+// CHECK:         gpu.func @decode_partial(%{{.*}}: memref<2x4x1x64xf32>, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}: memref<2xi32>, %[[BM:.*]]: memref<2x1x1x256xi1>,
+// CHECK:           %[[SEQ:.*]] = gpu.block_id z
+// CHECK:           scf.for
+// CHECK:             scf.if
+// CHECK:               %[[M:.*]] = memref.load %[[BM]][%[[SEQ]], %c0{{.*}}, %c0{{.*}}, %{{.*}}] : memref<2x1x1x256xi1>
+// CHECK:               arith.select %[[M]], %{{.*}}, %cst : f32
+// CHECK:             arith.cmpf oeq
+// CHECK:         gpu.func @decode_partial_0(%{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}: memref<2xi32>, %[[FM:.*]]: memref<4x1x256xf16>,
+// CHECK:               %[[F:.*]] = memref.load %[[FM]][%{{.*}}, %c0{{.*}}, %{{.*}}] : memref<4x1x256xf16>
+// CHECK:               %[[FX:.*]] = arith.extf %[[F]] : f16 to f32
+// CHECK:               %[[FL:.*]] = arith.mulf %[[FX]], %{{.*}} : f32
+// CHECK:               arith.addf %{{.*}}, %[[FL]] : f32
+func.func @masks(%q: memref<2x4x1x64xf32>,
+    %cache: !kv.cache<f16, heads = 1, head_dim = 64, capacity = 256>,
+    %lens: memref<2xi32>, %bm: memref<2x1x1x256xi1>, %fm: memref<4x1x256xf16>,
+    %o: memref<2x4x1x64xf32>) {
+  kv.cache_attention %q, %cache, %lens : memref<2x4x1x64xf32>,
+      !kv.cache<f16, heads = 1, head_dim = 64, capacity = 256>,
+      memref<2xi32> mask(%bm : memref<2x1x1x256xi1>) outs(%o : memref<2x4x1x64xf32>)
+  kv.cache_attention %q, %cache, %lens : memref<2x4x1x64xf32>,
+      !kv.cache<f16, heads = 1, head_dim = 64, capacity = 256>,
+      memref<2xi32> mask(%fm : memref<4x1x256xf16>) outs(%o : memref<2x4x1x64xf32>)
+  return
+}
