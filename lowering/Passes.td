@@ -200,6 +200,38 @@ def NvvmLowerDecodePass : Pass<"kv-nvvm-lower-decode", "mlir::ModuleOp"> {
                            "::mlir::vector::VectorDialect"];
 }
 
+def NvvmGatherCachePrefillPass
+    : Pass<"kv-nvvm-gather-cache-prefill", "mlir::ModuleOp"> {
+  let summary = "Prefill against a cache as a gather plus dense attention";
+  let description = [{
+    Rewrites the memref-form `kv.cache_attention` and `kv.append_attention`
+    that the decode lowering left (long query lengths: prefill with a cache)
+    into
+      - for `kv.append_attention`, the append kernel of
+        `kv-nvvm-lower-append` (the step's rows go into the cache first);
+      - `gather_cache`, grid (capacity / 32, Hkv, B), 128 threads: copies each
+        sequence's valid K/V rows through the page table into dense
+        `[B, Hkv, capacity, D]` scratch (rows past the length are zeroed, so
+        masked keys never carry NaN from uninitialised memory) and writes
+        per-sequence lengths and bottom-right causal offsets
+        (`kv_lens - Sq`, or `past_lens` for append_attention);
+      - `kv.attention` on that scratch with `kv_lens` and `offsets`, which
+        `kv-nvvm-lower-prefill` turns into the tensor-core (f16/bf16 query
+        and cache) or CUDA-core kernel. Caches whose type differs from an
+        f32 query are widened to f32.
+    Prefill is compute-bound, so the extra pass over the cache costs little
+    next to the attention itself.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"sm_90\"",
+           "GPU target: sm_NN[a] with optional sms=,smem=,features= fields">,
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::gpu::GPUDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect"];
+}
+
 def NvvmLowerAppendPass : Pass<"kv-nvvm-lower-append", "mlir::ModuleOp"> {
   let summary = "Lower kv.append to a GPU kernel";
   let description = [{

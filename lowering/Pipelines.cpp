@@ -105,6 +105,11 @@ void mlir::kv::buildNvvmPipeline(OpPassManager &pm,
   decode.target = options.target;
   decode.splits = options.splits;
   pm.addPass(createNvvmLowerDecodePass(decode));
+  // Long queries against a cache (prefill with a cache) become dense
+  // attention on a gathered copy, for the prefill lowering.
+  NvvmGatherCachePrefillPassOptions gather;
+  gather.target = options.target;
+  pm.addPass(createNvvmGatherCachePrefillPass(gather));
   LowerPrefillAttentionPassOptions prefill;
   prefill.targetSpec = options.target;
   pm.addPass(createLowerPrefillAttentionPass(prefill));

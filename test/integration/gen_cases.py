@@ -136,6 +136,12 @@ CHECK = [
        value_dim=64, capacity=512, page_size=16, cache="f16", past=[511, 7]),
     Dc("d_f32_g4_d64_s2_paged", batch=2, q_heads=8, kv_heads=2, q_len=2, head_dim=64,
        capacity=128, page_size=16, cache="f32", past=[126, 0]),
+    # Prefill with a cache: a prompt appended to (possibly non-empty) caches
+    # and attending to them (the GPU gathers the cache for the prefill kernel).
+    Dc("c_f32_g4_d64_prefill_s40_paged", batch=2, q_heads=8, kv_heads=2, q_len=40,
+       head_dim=64, capacity=128, page_size=16, cache="f32", past=[50, 0]),
+    Dc("c_bf16_g2_d128_prefill_s33_window", batch=1, q_heads=4, kv_heads=2, q_len=33,
+       head_dim=128, capacity=100, cache="bf16", past=[7], window_left=20),
 ]
 
 # The performance workloads of the design (section 4) in the GPU's types.
