@@ -176,6 +176,49 @@ struct Outcome {
   std::string why;
 };
 
+/// Median seconds of `reps` steps of `entry` after 3 warm-up steps, with
+/// `reset` run before each outside the timed region. GPU artifacts get their
+/// tensors copied to device memory once and run with kvfuse_run_device, so
+/// the figure is the launches', not the host copies'.
+template <typename Reset>
+double timeSteps(kvfuse_artifact *art, const Case &c, const char *entry,
+                 std::vector<kvfuse_binding> bind,
+                 const std::vector<int64_t> &seqs, int reps, Reset reset) {
+  bool gpu = std::string(kvfuse_artifact_target(art)) != "cpu";
+  std::vector<void *> device;
+  bool ready = true;
+  if (gpu)
+    for (kvfuse_binding &b : bind) {
+      if (b.cache)
+        continue;
+      void *ptr = nullptr;
+      if (!ok(kvfuse_device_alloc(b.num_bytes, &ptr), c, "device alloc") ||
+          !ok(kvfuse_device_copy(ptr, b.data, b.num_bytes, 1), c, "copy")) {
+        ready = false;
+        break;
+      }
+      device.push_back(ptr);
+      b.data = ptr;
+    }
+  std::vector<double> times;
+  for (int i = 0; ready && i < reps + 3; ++i) {
+    reset();
+    double t0 = nowSeconds();
+    kvfuse_status st =
+        (gpu ? kvfuse_run_device : kvfuse_run)(art, entry, bind.data(),
+                                               bind.size(), seqs.data(),
+                                               seqs.size());
+    if (!ok(st, c, "timed run"))
+      break;
+    if (i >= 3)
+      times.push_back(nowSeconds() - t0);
+  }
+  for (void *ptr : device)
+    kvfuse_device_free(ptr);
+  std::sort(times.begin(), times.end());
+  return times.empty() ? 0 : times[times.size() / 2];
+}
+
 // ---- prefill -------------------------------------------------------------
 
 /// Runs one prefill step; `timed` repeats it and returns the median seconds.
@@ -255,37 +298,8 @@ Outcome checkPrefill(kvfuse_artifact *art, const Case &c, int reps,
   if (!r.pass)
     r.why = "relative error above tolerance";
 
-  // Timing: device-resident tensors for GPU artifacts.
-  if (reps > 0) {
-    bool gpu = std::string(kvfuse_artifact_target(art)) != "cpu";
-    std::vector<void *> dev;
-    std::vector<kvfuse_binding> tb = bind;
-    if (gpu)
-      for (kvfuse_binding &b : tb) {
-        void *ptr = nullptr;
-        if (!ok(kvfuse_device_alloc(b.num_bytes, &ptr), c, "device alloc") ||
-            !ok(kvfuse_device_copy(ptr, b.data, b.num_bytes, 1), c, "copy"))
-          return r;
-        dev.push_back(ptr);
-        b.data = ptr;
-      }
-    std::vector<double> times;
-    for (int i = 0; i < reps + 3; ++i) {
-      double t0 = nowSeconds();
-      kvfuse_status st =
-          gpu ? kvfuse_run_device(art, "attend", tb.data(), tb.size(), nullptr,
-                                  0)
-              : kvfuse_run(art, "attend", tb.data(), tb.size(), nullptr, 0);
-      if (!ok(st, c, "timed run"))
-        break;
-      if (i >= 3)
-        times.push_back(nowSeconds() - t0);
-    }
-    for (void *ptr : dev)
-      kvfuse_device_free(ptr);
-    std::sort(times.begin(), times.end());
-    seconds = times.empty() ? 0 : times[times.size() / 2];
-  }
+  if (reps > 0)
+    seconds = timeSteps(art, c, "attend", bind, {}, reps, [] {});
   return r;
 }
 
@@ -453,45 +467,15 @@ Outcome checkDecode(kvfuse_artifact *art, const Case &c, int reps,
   if (!r.pass)
     r.why = "relative error above tolerance";
 
-  if (reps > 0) {
-    bool gpu = std::string(kvfuse_artifact_target(art)) != "cpu";
-    std::vector<void *> dev;
-    std::vector<kvfuse_binding> tb = bind;
-    if (gpu)
-      for (kvfuse_binding &b : tb) {
-        if (b.cache)
-          continue;
-        void *ptr = nullptr;
-        if (!ok(kvfuse_device_alloc(b.num_bytes, &ptr), c, "device alloc") ||
-            !ok(kvfuse_device_copy(ptr, b.data, b.num_bytes, 1), c, "copy"))
-          return r;
-        dev.push_back(ptr);
-        b.data = ptr;
-      }
-    std::vector<double> times;
-    for (int i = 0; i < reps + 3; ++i) {
+  if (reps > 0)
+    seconds = timeSteps(art, c, "step", bind, s.seqs, reps, [&] {
       // Back to the past lengths (outside the timed region).
       kvfuse_cache_reset(s.cache);
       for (int64_t b = 0; b < B; ++b) {
         kvfuse_cache_add_sequence(s.cache, &s.seqs[b]);
         kvfuse_cache_extend_sequence(s.cache, s.seqs[b], past[b]);
       }
-      double t0 = nowSeconds();
-      kvfuse_status st =
-          gpu ? kvfuse_run_device(art, "step", tb.data(), tb.size(),
-                                  s.seqs.data(), B)
-              : kvfuse_run(art, "step", tb.data(), tb.size(), s.seqs.data(),
-                           B);
-      if (!ok(st, c, "timed run"))
-        break;
-      if (i >= 3)
-        times.push_back(nowSeconds() - t0);
-    }
-    for (void *ptr : dev)
-      kvfuse_device_free(ptr);
-    std::sort(times.begin(), times.end());
-    seconds = times.empty() ? 0 : times[times.size() / 2];
-  }
+    });
   return r;
 }
 

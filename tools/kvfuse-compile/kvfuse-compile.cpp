@@ -285,6 +285,19 @@ int fail(const llvm::Twine &message) {
   return 1;
 }
 
+/// Writes what `print` prints to -o (stdout by default) for --emit; the
+/// tool's exit code.
+int emitText(llvm::function_ref<void(llvm::raw_ostream &)> print) {
+  std::string error;
+  auto out = openOutputFile(
+      outputPath.empty() ? std::string("-") : outputPath.getValue(), &error);
+  if (!out)
+    return fail(error);
+  print(out->os());
+  out->keep();
+  return 0;
+}
+
 std::string findPtxas() {
   if (!ptxas.empty())
     return ptxas == "none" ? "" : ptxas.getValue();
@@ -326,16 +339,8 @@ int compileForGpu(ModuleOp module, std::vector<EntryRecords> &entries,
   if (failed(pm.run(module)))
     return fail("lowering " + inputFile + " failed");
 
-  if (emit == Emit::Mlir) {
-    auto out = openOutputFile(outputPath.empty() ? std::string("-")
-                                                 : outputPath.getValue(),
-                              &error);
-    if (!out)
-      return fail(error);
-    module.print(out->os());
-    out->keep();
-    return 0;
-  }
+  if (emit == Emit::Mlir)
+    return emitText([&](llvm::raw_ostream &os) { module.print(os); });
   if (emit == Emit::Llvm)
     return fail("--emit=llvm is for CPU targets; use --emit=ptx");
 
@@ -368,16 +373,8 @@ int compileForGpu(ModuleOp module, std::vector<EntryRecords> &entries,
   if (ptx.empty())
     return fail("the NVVM pipeline produced no PTX");
 
-  if (emit == Emit::Ptx) {
-    auto out = openOutputFile(outputPath.empty() ? std::string("-")
-                                                 : outputPath.getValue(),
-                              &error);
-    if (!out)
-      return fail(error);
-    out->os() << ptx;
-    out->keep();
-    return 0;
-  }
+  if (emit == Emit::Ptx)
+    return emitText([&](llvm::raw_ostream &os) { os << ptx; });
 
   if (outputPath.empty())
     return fail("expects -o <artifact directory>");
@@ -466,14 +463,8 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*module)))
     return fail("lowering " + inputFile + " failed");
 
-  if (emit == Emit::Mlir) {
-    auto out = openOutputFile(outputPath.empty() ? std::string("-") : outputPath.getValue(), &error);
-    if (!out)
-      return fail(error);
-    module->print(out->os());
-    out->keep();
-    return 0;
-  }
+  if (emit == Emit::Mlir)
+    return emitText([&](llvm::raw_ostream &os) { module->print(os); });
 
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -483,14 +474,9 @@ int main(int argc, char **argv) {
 
   if (emit == Emit::Ptx)
     return fail("--emit=ptx needs a GPU target (--target=nvvm:<chip>)");
-  if (emit == Emit::Llvm) {
-    auto out = openOutputFile(outputPath.empty() ? std::string("-") : outputPath.getValue(), &error);
-    if (!out)
-      return fail(error);
-    llvmModule->print(out->os(), nullptr);
-    out->keep();
-    return 0;
-  }
+  if (emit == Emit::Llvm)
+    return emitText(
+        [&](llvm::raw_ostream &os) { llvmModule->print(os, nullptr); });
 
   if (outputPath.empty())
     return fail("expects -o <artifact directory>");
