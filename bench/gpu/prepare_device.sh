@@ -15,6 +15,7 @@ export KVFUSE_COMPILE=$bin/kvfuse-compile
 "$root/test/integration/compile_cases.sh" "$out/cases" "nvvm:$chip" check >/dev/null
 "$root/test/integration/compile_cases.sh" "$out/bench" "nvvm:$chip" bench >/dev/null
 for layout in contiguous paged; do
+  mkdir -p "$out/examples-$layout"
   "$bin/kvfuse-run" --target "nvvm:$chip" --compile-only --layout $layout \
     --work-dir "$out/examples-$layout" >/dev/null
   mkdir -p "$out/examples-bf16-$layout"
