@@ -250,10 +250,15 @@ void emitScoresTransposed(TileEmitter &e, const AttentionParts &a,
         idx.push_back(e.index(d0));
         Value v = e.widen(a.keys, vector::LoadOp::create(
             b, loc, VectorType::get({width}, keyElement), rows[r].first, idx));
-        if (width < kTransposeKeys) // pad the head-dim tail with zeros
+        // Widen a head-dim tail to 16 lanes by doubling shuffles (a shuffle
+        // indexes at most twice its operand width); the extra lanes become
+        // transposed rows past the tail, which are never stored.
+        for (int64_t w = width; w < kTransposeKeys;) {
+          int64_t next = std::min(2 * w, kTransposeKeys);
           v = vector::ShuffleOp::create(
-              b, loc, v, v,
-              llvm::to_vector(llvm::seq<int64_t>(0, kTransposeKeys)));
+              b, loc, v, v, llvm::to_vector(llvm::seq<int64_t>(0, next)));
+          w = next;
+        }
         tile.push_back(v);
       }
       // 16x16 transpose in four butterfly stages of two-source shuffles:

@@ -79,3 +79,22 @@ func.func @decode(%q: memref<2x8x1x64xf32>, %k: memref<2x2x256x64xf32>, %v: memr
       outs(%o : memref<2x8x1x64xf32>)
   return
 }
+
+// -----
+
+// A head dim that is not a multiple of 16 (D = 20): the transposes widen the
+// 4-wide tail of each K row to 16 lanes by doubling shuffles.
+// CHECK-LABEL: func @narrow
+// CHECK:         scf.parallel
+// CHECK:           vector.load %arg1{{.*}} : memref<1x2x128x20xf32>, vector<16xf32>
+// CHECK:           %[[TAIL:.*]] = vector.load %arg1{{.*}} : memref<1x2x128x20xf32>, vector<4xf32>
+// CHECK:           %[[W8:.*]] = vector.shuffle %[[TAIL]], %[[TAIL]] [0, 1, 2, 3, 4, 5, 6, 7] : vector<4xf32>, vector<4xf32>
+// CHECK:           vector.shuffle %[[W8]], %[[W8]] [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15] : vector<8xf32>, vector<8xf32>
+// CHECK:           vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK:           vector.store {{.*}}[%c19, {{.*}}] : memref<20x128xf32>, vector<16xf32>
+func.func @narrow(%q: memref<1x2x128x20xf32>, %k: memref<1x2x128x20xf32>, %v: memref<1x2x128x20xf32>,
+                  %o: memref<1x2x128x20xf32>) {
+  kv.attention %q, %k, %v : memref<1x2x128x20xf32>, memref<1x2x128x20xf32>, memref<1x2x128x20xf32>
+      outs(%o : memref<1x2x128x20xf32>) {causal}
+  return
+}
