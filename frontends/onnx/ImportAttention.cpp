@@ -80,6 +80,65 @@ enum GqaSlot : int {
   kGqaNumSlots
 };
 
+/// The attributes Attention and GroupQueryAttention spell and read alike.
+struct SharedAttentionAttrs {
+  std::optional<int64_t> kvHeads;
+  std::optional<float> scale;
+  float softcap = 0.0f;
+};
+
+/// The kind `attr` must have but lacks ("a float" or "an int"), or null when
+/// it has it: reading a field of the wrong kind would silently give 0.
+const char *wrongAttrKind(const ::onnx::AttributeProto &attr) {
+  bool isFloatAttr = attr.name() == "scale" || attr.name() == "softcap";
+  auto wantType = isFloatAttr ? ::onnx::AttributeProto::FLOAT
+                              : ::onnx::AttributeProto::INT;
+  if (attr.type() == wantType)
+    return nullptr;
+  return isFloatAttr ? "a float" : "an int";
+}
+
+/// Stores `attr` in `shared` when it is one of the shared attributes.
+bool readSharedAttr(const ::onnx::AttributeProto &attr,
+                    SharedAttentionAttrs &shared) {
+  const std::string &name = attr.name();
+  if (name == "kv_num_heads")
+    shared.kvHeads = attr.i();
+  else if (name == "scale")
+    shared.scale = attr.f();
+  else if (name == "softcap")
+    shared.softcap = attr.f();
+  else
+    return false;
+  return true;
+}
+
+/// The `n` elements of an initializer, from its raw bytes (one `Raw` each,
+/// little-endian as ONNX stores them) or from its typed field (`fieldSize`
+/// entries, read by `field`); nothing when the count does not match `n`.
+template <typename Raw, typename Out, typename Field>
+std::optional<SmallVector<Out>> readElements(const ::onnx::TensorProto &tensor,
+                                             int64_t n, int64_t fieldSize,
+                                             Field field) {
+  SmallVector<Out> v(n);
+  if (tensor.has_raw_data()) {
+    const std::string &raw = tensor.raw_data();
+    if (raw.size() != size_t(sizeof(Raw) * n))
+      return std::nullopt;
+    for (int64_t i = 0; i < n; ++i) {
+      Raw x;
+      std::memcpy(&x, raw.data() + sizeof(Raw) * i, sizeof(Raw));
+      v[i] = static_cast<Out>(x);
+    }
+    return v;
+  }
+  if (fieldSize != n)
+    return std::nullopt;
+  for (int64_t i = 0; i < n; ++i)
+    v[i] = field(i);
+  return v;
+}
+
 class Importer {
 public:
   Importer(MLIRContext &context, StringRef fileName)
@@ -192,90 +251,67 @@ Importer::importInitializer(const ::onnx::TensorProto &tensor) {
   if (tensor.data_location() == ::onnx::TensorProto::EXTERNAL)
     return error() << "initializer '" << tensor.name()
                    << "' stores its data externally, which is not supported";
-  const std::string &raw = tensor.raw_data();
-  bool hasRaw = tensor.has_raw_data();
   auto type = RankedTensorType::get(shape, *element);
   auto sizeError = [&]() {
     return error() << "initializer '" << tensor.name() << "' holds the wrong "
                    << "number of elements for shape " << type;
   };
+  // A case leaves `attr` null when the element count does not fit the shape.
   DenseElementsAttr attr;
   switch (tensor.data_type()) {
-  case kFloat: {
-    SmallVector<float> v(n);
-    if (hasRaw ? raw.size() != size_t(4 * n) : tensor.float_data_size() != n)
-      return sizeError();
-    for (int64_t i = 0; i < n; ++i) {
-      if (hasRaw)
-        std::memcpy(&v[i], raw.data() + 4 * i, 4);
-      else
-        v[i] = tensor.float_data(i);
-    }
-    attr = DenseElementsAttr::get(type, ArrayRef<float>(v));
+  case kFloat:
+    if (auto v = readElements<float, float>(
+            tensor, n, tensor.float_data_size(),
+            [&](int i) { return tensor.float_data(i); }))
+      attr = DenseElementsAttr::get(type, ArrayRef<float>(*v));
     break;
-  }
   case kFloat16:
-  case kBFloat16: {
-    SmallVector<APFloat> v;
-    if (hasRaw ? raw.size() != size_t(2 * n) : tensor.int32_data_size() != n)
-      return sizeError();
-    const llvm::fltSemantics &sem =
-        cast<FloatType>(*element).getFloatSemantics();
-    for (int64_t i = 0; i < n; ++i) {
-      uint16_t bits;
-      if (hasRaw)
-        std::memcpy(&bits, raw.data() + 2 * i, 2);
-      else
-        bits = static_cast<uint16_t>(tensor.int32_data(i));
-      v.push_back(APFloat(sem, APInt(16, bits)));
+  case kBFloat16:
+    // 16-bit floats travel as their bits, in int32_data without raw bytes.
+    if (auto bits = readElements<uint16_t, uint16_t>(
+            tensor, n, tensor.int32_data_size(), [&](int i) {
+              return static_cast<uint16_t>(tensor.int32_data(i));
+            })) {
+      const llvm::fltSemantics &sem =
+          cast<FloatType>(*element).getFloatSemantics();
+      SmallVector<APFloat> v;
+      for (uint16_t b : *bits)
+        v.push_back(APFloat(sem, APInt(16, b)));
+      attr = DenseElementsAttr::get(type, v);
     }
-    attr = DenseElementsAttr::get(type, v);
     break;
-  }
-  case kBool: {
-    SmallVector<bool> v(n);
-    if (hasRaw ? raw.size() != size_t(n) : tensor.int32_data_size() != n)
-      return sizeError();
-    for (int64_t i = 0; i < n; ++i)
-      v[i] = hasRaw ? raw[i] != 0 : tensor.int32_data(i) != 0;
-    attr = DenseElementsAttr::get(type, ArrayRef<bool>(v));
+  case kBool:
+    if (auto v = readElements<uint8_t, bool>(
+            tensor, n, tensor.int32_data_size(),
+            [&](int i) { return tensor.int32_data(i) != 0; }))
+      attr = DenseElementsAttr::get(type, ArrayRef<bool>(*v));
     break;
-  }
-  case kInt32: {
-    SmallVector<int32_t> v(n);
-    if (hasRaw ? raw.size() != size_t(4 * n) : tensor.int32_data_size() != n)
-      return sizeError();
-    for (int64_t i = 0; i < n; ++i) {
-      if (hasRaw)
-        std::memcpy(&v[i], raw.data() + 4 * i, 4);
-      else
-        v[i] = tensor.int32_data(i);
+  case kInt32:
+    if (auto v = readElements<int32_t, int32_t>(
+            tensor, n, tensor.int32_data_size(),
+            [&](int i) { return tensor.int32_data(i); }))
+      attr = DenseElementsAttr::get(type, ArrayRef<int32_t>(*v));
+    break;
+  case kInt64:
+    if (auto wide = readElements<int64_t, int64_t>(
+            tensor, n, tensor.int64_data_size(),
+            [&](int i) { return tensor.int64_data(i); })) {
+      SmallVector<int32_t> v;
+      for (int64_t x : *wide) {
+        if (x < INT32_MIN || x > INT32_MAX)
+          return error() << "initializer '" << tensor.name()
+                         << "' holds a length that does not fit in i32";
+        v.push_back(static_cast<int32_t>(x));
+      }
+      attr = DenseElementsAttr::get(type, ArrayRef<int32_t>(v));
     }
-    attr = DenseElementsAttr::get(type, ArrayRef<int32_t>(v));
     break;
-  }
-  case kInt64: {
-    SmallVector<int32_t> v(n);
-    if (hasRaw ? raw.size() != size_t(8 * n) : tensor.int64_data_size() != n)
-      return sizeError();
-    for (int64_t i = 0; i < n; ++i) {
-      int64_t x;
-      if (hasRaw)
-        std::memcpy(&x, raw.data() + 8 * i, 8);
-      else
-        x = tensor.int64_data(i);
-      if (x < INT32_MIN || x > INT32_MAX)
-        return error() << "initializer '" << tensor.name()
-                       << "' holds a length that does not fit in i32";
-      v[i] = static_cast<int32_t>(x);
-    }
-    attr = DenseElementsAttr::get(type, ArrayRef<int32_t>(v));
-    break;
-  }
   default:
     return error() << "initializer '" << tensor.name()
                    << "' has an unsupported element type";
   }
+  if (!attr)
+    return sizeError();
   return Value(arith::ConstantOp::create(builder, loc, attr));
 }
 
@@ -539,29 +575,19 @@ Value Importer::emitScores(Value q, Value k, Value mask, Value kvLens,
 LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
                                         int64_t opset) {
   // Attributes.
-  std::optional<int64_t> qHeadsAttr, kvHeadsAttr;
+  std::optional<int64_t> qHeadsAttr;
   int64_t isCausal = 0, left = -1, right = -1, qkMode = 0;
-  std::optional<float> scale;
-  float softcap = 0.0f;
+  SharedAttentionAttrs shared;
   for (const auto &attr : node.attribute()) {
     const std::string &name = attr.name();
-    // Reading a field of the wrong kind would silently give 0.
-    bool isFloatAttr = name == "scale" || name == "softcap";
-    auto wantType = isFloatAttr ? ::onnx::AttributeProto::FLOAT
-                                : ::onnx::AttributeProto::INT;
-    if (attr.type() != wantType)
-      return nodeError(node) << "attribute '" << name << "' must be "
-                             << (isFloatAttr ? "a float" : "an int");
+    if (const char *want = wrongAttrKind(attr))
+      return nodeError(node) << "attribute '" << name << "' must be " << want;
+    if (readSharedAttr(attr, shared))
+      continue;
     if (name == "is_causal")
       isCausal = attr.i();
     else if (name == "q_num_heads")
       qHeadsAttr = attr.i();
-    else if (name == "kv_num_heads")
-      kvHeadsAttr = attr.i();
-    else if (name == "scale")
-      scale = attr.f();
-    else if (name == "softcap")
-      softcap = attr.f();
     else if (name == "qk_matmul_output_mode")
       qkMode = attr.i();
     else if (name == "softmax_precision") {
@@ -580,6 +606,9 @@ LogicalResult Importer::importAttention(const ::onnx::NodeProto &node,
     } else
       return nodeError(node) << "unsupported attribute '" << name << "'";
   }
+  std::optional<int64_t> kvHeadsAttr = shared.kvHeads;
+  std::optional<float> scale = shared.scale;
+  float softcap = shared.softcap;
   if (isCausal != 0 && isCausal != 1)
     return nodeError(node) << "is_causal must be 0 or 1, got " << isCausal;
   if (left < -1 || right < -1)
@@ -910,25 +939,17 @@ Importer::importGroupQueryAttention(const ::onnx::NodeProto &node) {
                           << "': ";
   };
   // Attributes (ONNX Runtime contrib spec; defaults as in ORT).
-  std::optional<int64_t> numHeads, kvNumHeads;
-  float scale = 0.0f, softcap = 0.0f;
+  std::optional<int64_t> numHeads;
+  SharedAttentionAttrs shared;
   int64_t window = -1;
   for (const auto &attr : node.attribute()) {
     const std::string &name = attr.name();
-    bool isFloatAttr = name == "scale" || name == "softcap";
-    auto wantType = isFloatAttr ? ::onnx::AttributeProto::FLOAT
-                                : ::onnx::AttributeProto::INT;
-    if (attr.type() != wantType)
-      return err() << "attribute '" << name << "' must be "
-                   << (isFloatAttr ? "a float" : "an int");
+    if (const char *want = wrongAttrKind(attr))
+      return err() << "attribute '" << name << "' must be " << want;
+    if (readSharedAttr(attr, shared))
+      continue;
     if (name == "num_heads")
       numHeads = attr.i();
-    else if (name == "kv_num_heads")
-      kvNumHeads = attr.i();
-    else if (name == "scale")
-      scale = attr.f();
-    else if (name == "softcap")
-      softcap = attr.f();
     else if (name == "local_window_size")
       window = attr.i();
     else if (name == "do_rotary") {
@@ -949,6 +970,9 @@ Importer::importGroupQueryAttention(const ::onnx::NodeProto &node) {
     } else
       return err() << "unsupported attribute '" << name << "'";
   }
+  // 0 (or no attribute) means the default 1/sqrt(head size).
+  std::optional<int64_t> kvNumHeads = shared.kvHeads;
+  float scale = shared.scale.value_or(0.0f), softcap = shared.softcap;
   if (!numHeads || !kvNumHeads)
     return err() << "attributes num_heads and kv_num_heads are required";
   int64_t hq = *numHeads, hkv = *kvNumHeads;
