@@ -599,6 +599,61 @@ bool sameSpec(const kvfuse_cache_spec &a, const kvfuse_cache_spec &b) {
          a.page_size == b.page_size;
 }
 
+
+/// Which way kvfuse_cache_read_pools and kvfuse_cache_write_pools copy.
+enum class PoolCopy { ToHost, ToCache };
+
+/// Copies both pools of `cache` to or from host memory; a null host pool is
+/// left out. Only the destination side is written (so reading may pass a
+/// const cache, and writing const host pools, through the casts).
+kvfuse_status copyPools(kvfuse_cache *cache, PoolCopy dir, void *keyHost,
+                        void *valueHost) {
+  if (!cache)
+    return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null cache");
+  bool toCache = dir == PoolCopy::ToCache;
+  if (!cache->onDevice) {
+    auto copy = [&](std::vector<unsigned char> &pool, void *host,
+                    size_t bytes) {
+      if (host && toCache)
+        memcpy(pool.data(), host, bytes);
+      else if (host)
+        memcpy(host, pool.data(), bytes);
+    };
+    copy(cache->keyPool, keyHost, cache->keyBytes);
+    copy(cache->valuePool, valueHost, cache->valueBytes);
+    return KVFUSE_OK;
+  }
+  kvfuse::cuda::Device *device;
+  if (kvfuse_status st = openDevice(device))
+    return st;
+  auto copy = [&](kvfuse::cuda::DevicePtr pool, void *host,
+                  size_t bytes) -> std::string {
+    if (!host)
+      return "";
+    return toCache ? device->upload(pool, host, bytes)
+                   : device->download(host, pool, bytes);
+  };
+  std::string err = copy(cache->keyDevice, keyHost, cache->keyBytes);
+  if (err.empty())
+    err = copy(cache->valueDevice, valueHost, cache->valueBytes);
+  if (!err.empty())
+    return fail(KVFUSE_ERR_DEVICE, "%s cache pools: %s",
+                toCache ? "writing" : "reading", err.c_str());
+  return KVFUSE_OK;
+}
+
+/// Points `seq` at sequence `seqId` of `cache` (const or not), or fails with
+/// KVFUSE_ERR_NOT_FOUND.
+template <typename Cache, typename Seq>
+kvfuse_status findSeq(Cache &cache, int64_t seqId, Seq *&seq) {
+  auto it = cache.seqs.find(seqId);
+  if (it == cache.seqs.end())
+    return fail(KVFUSE_ERR_NOT_FOUND, "no sequence %lld in the cache",
+                (long long)seqId);
+  seq = &it->second;
+  return KVFUSE_OK;
+}
+
 } // namespace
 
 extern "C" {
@@ -882,51 +937,15 @@ void kvfuse_cache_pool_bytes(const kvfuse_cache *cache, int64_t *key_bytes,
 
 kvfuse_status kvfuse_cache_read_pools(const kvfuse_cache *cache,
                                       void *key_pool, void *value_pool) {
-  if (!cache)
-    return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null cache");
-  if (!cache->onDevice) {
-    if (key_pool)
-      memcpy(key_pool, cache->keyPool.data(), cache->keyBytes);
-    if (value_pool)
-      memcpy(value_pool, cache->valuePool.data(), cache->valueBytes);
-    return KVFUSE_OK;
-  }
-  kvfuse::cuda::Device *device;
-  if (kvfuse_status st = openDevice(device))
-    return st;
-  std::string err;
-  if (key_pool)
-    err = device->download(key_pool, cache->keyDevice, cache->keyBytes);
-  if (err.empty() && value_pool)
-    err = device->download(value_pool, cache->valueDevice, cache->valueBytes);
-  if (!err.empty())
-    return fail(KVFUSE_ERR_DEVICE, "reading cache pools: %s", err.c_str());
-  return KVFUSE_OK;
+  return copyPools(const_cast<kvfuse_cache *>(cache), PoolCopy::ToHost,
+                   key_pool, value_pool);
 }
 
 kvfuse_status kvfuse_cache_write_pools(kvfuse_cache *cache,
                                        const void *key_pool,
                                        const void *value_pool) {
-  if (!cache)
-    return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null cache");
-  if (!cache->onDevice) {
-    if (key_pool)
-      memcpy(cache->keyPool.data(), key_pool, cache->keyBytes);
-    if (value_pool)
-      memcpy(cache->valuePool.data(), value_pool, cache->valueBytes);
-    return KVFUSE_OK;
-  }
-  kvfuse::cuda::Device *device;
-  if (kvfuse_status st = openDevice(device))
-    return st;
-  std::string err;
-  if (key_pool)
-    err = device->upload(cache->keyDevice, key_pool, cache->keyBytes);
-  if (err.empty() && value_pool)
-    err = device->upload(cache->valueDevice, value_pool, cache->valueBytes);
-  if (!err.empty())
-    return fail(KVFUSE_ERR_DEVICE, "writing cache pools: %s", err.c_str());
-  return KVFUSE_OK;
+  return copyPools(cache, PoolCopy::ToCache, const_cast<void *>(key_pool),
+                   const_cast<void *>(value_pool));
 }
 
 void kvfuse_cache_free(kvfuse_cache *cache) { delete cache; }
@@ -953,11 +972,10 @@ kvfuse_status kvfuse_cache_extend_sequence(kvfuse_cache *cache,
                                            int64_t seq_id, int64_t tokens) {
   if (!cache || tokens < 0)
     return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null cache or negative tokens");
-  auto it = cache->seqs.find(seq_id);
-  if (it == cache->seqs.end())
-    return fail(KVFUSE_ERR_NOT_FOUND, "no sequence %lld in the cache",
-                (long long)seq_id);
-  kvfuse_cache::Seq &s = it->second;
+  kvfuse_cache::Seq *seq;
+  if (kvfuse_status st = findSeq(*cache, seq_id, seq))
+    return st;
+  kvfuse_cache::Seq &s = *seq;
   if (tokens > cache->spec.capacity - s.length)
     return fail(KVFUSE_ERR_CACHE_FULL,
                 "sequence %lld holds %lld of %lld tokens; %lld more do not "
@@ -984,13 +1002,12 @@ kvfuse_status kvfuse_cache_remove_sequence(kvfuse_cache *cache,
                                            int64_t seq_id) {
   if (!cache)
     return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null cache");
-  auto it = cache->seqs.find(seq_id);
-  if (it == cache->seqs.end())
-    return fail(KVFUSE_ERR_NOT_FOUND, "no sequence %lld in the cache",
-                (long long)seq_id);
-  for (auto p = it->second.pages.rbegin(); p != it->second.pages.rend(); ++p)
+  kvfuse_cache::Seq *seq;
+  if (kvfuse_status st = findSeq(*cache, seq_id, seq))
+    return st;
+  for (auto p = seq->pages.rbegin(); p != seq->pages.rend(); ++p)
     cache->freePages.push_back(*p);
-  cache->seqs.erase(it);
+  cache->seqs.erase(seq_id);
   return KVFUSE_OK;
 }
 
@@ -998,11 +1015,10 @@ kvfuse_status kvfuse_cache_sequence_length(const kvfuse_cache *cache,
                                            int64_t seq_id, int64_t *length) {
   if (!cache || !length)
     return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null argument");
-  auto it = cache->seqs.find(seq_id);
-  if (it == cache->seqs.end())
-    return fail(KVFUSE_ERR_NOT_FOUND, "no sequence %lld in the cache",
-                (long long)seq_id);
-  *length = it->second.length;
+  const kvfuse_cache::Seq *seq;
+  if (kvfuse_status st = findSeq(*cache, seq_id, seq))
+    return st;
+  *length = seq->length;
   return KVFUSE_OK;
 }
 
@@ -1032,12 +1048,11 @@ kvfuse_status kvfuse_cache_sequence_pages(const kvfuse_cache *cache,
                                           int64_t *num_pages) {
   if (!cache || !pages || !num_pages)
     return fail(KVFUSE_ERR_INVALID_ARGUMENT, "null argument");
-  auto it = cache->seqs.find(seq_id);
-  if (it == cache->seqs.end())
-    return fail(KVFUSE_ERR_NOT_FOUND, "no sequence %lld in the cache",
-                (long long)seq_id);
-  *pages = it->second.pages.data();
-  *num_pages = (int64_t)it->second.pages.size();
+  const kvfuse_cache::Seq *seq;
+  if (kvfuse_status st = findSeq(*cache, seq_id, seq))
+    return st;
+  *pages = seq->pages.data();
+  *num_pages = (int64_t)seq->pages.size();
   return KVFUSE_OK;
 }
 
@@ -1239,25 +1254,24 @@ kvfuse_status runStep(kvfuse_artifact *artifact, const char *entry,
   for (kvfuse_cache *c : caches) {
     int64_t needPages = 0;
     for (int64_t i = 0; i < batch; ++i) {
-      auto it = c->seqs.find(seq_ids[i]);
-      if (it == c->seqs.end())
-        return fail(KVFUSE_ERR_NOT_FOUND, "no sequence %lld in the cache",
-                    (long long)seq_ids[i]);
+      kvfuse_cache::Seq *seq;
+      if (kvfuse_status st = findSeq(*c, seq_ids[i], seq))
+        return st;
       if (c != caches[0] &&
-          it->second.length != caches[0]->seqs[seq_ids[i]].length)
+          seq->length != caches[0]->seqs[seq_ids[i]].length)
         return fail(KVFUSE_ERR_INVALID_ARGUMENT,
                     "sequence %lld has different lengths in the bound caches",
                     (long long)seq_ids[i]);
-      int64_t newLen = it->second.length + step;
+      int64_t newLen = seq->length + step;
       if (newLen > c->spec.capacity)
         return fail(KVFUSE_ERR_CACHE_FULL,
                     "sequence %lld holds %lld of %lld tokens; a step of %lld "
                     "does not fit",
-                    (long long)seq_ids[i], (long long)it->second.length,
+                    (long long)seq_ids[i], (long long)seq->length,
                     (long long)c->spec.capacity, (long long)step);
       if (c->spec.layout == KVFUSE_LAYOUT_PAGED)
         needPages += (newLen + c->spec.page_size - 1) / c->spec.page_size -
-                     (int64_t)it->second.pages.size();
+                     (int64_t)seq->pages.size();
     }
     if (needPages > (int64_t)c->freePages.size())
       return fail(KVFUSE_ERR_OUT_OF_PAGES,
