@@ -22,6 +22,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "ToolRunner.h"
 #include "kvfuse/reference.h"
 #include "kvfuse/runtime.h"
 
@@ -29,34 +30,32 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
 #include <optional>
 #include <random>
 #include <regex>
-#include <sstream>
 #include <string>
-#include <sys/wait.h>
 #include <vector>
 
 namespace {
 
+using kvfuse::test::Artifact;
+using kvfuse::test::envOr;
+using kvfuse::test::readAll;
+using kvfuse::test::runCommand;
+using kvfuse::test::shellQuote;
+using kvfuse::test::TempDir;
+
 //===----------------------------------------------------------------------===//
 // Tools and temporary files
 //===----------------------------------------------------------------------===//
-
-std::string envOr(const char *var, const char *fallback) {
-  const char *env = std::getenv(var);
-  return env && *env ? env : fallback;
-}
 
 std::string compilerPath() {
   return envOr("KVFUSE_COMPILE", KVFUSE_COMPILE_DEFAULT);
@@ -72,61 +71,6 @@ std::string variantPath(const std::string &file) {
          file;
 }
 
-std::string shellQuote(const std::string &s) {
-  std::string out = "'";
-  for (char c : s)
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string readAll(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// A fresh temporary directory, removed on destruction (kept, and its path
-/// printed, when $KVFUSE_EXEC_KEEP is set).
-class TempDir {
-public:
-  TempDir() {
-    std::string tmpl = envOr("TMPDIR", "/tmp") + "/kvfuse-decoder-XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (mkdtemp(buf.data()))
-      dir = buf.data();
-    else
-      error = "mkdtemp(" + tmpl + "): " + std::strerror(errno);
-  }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  ~TempDir() {
-    if (dir.empty())
-      return;
-    if (std::getenv("KVFUSE_EXEC_KEEP")) {
-      std::fprintf(stderr, "kvfuse-decoder-tests: kept %s\n", dir.c_str());
-      return;
-    }
-    std::error_code ec;
-    std::filesystem::remove_all(dir, ec);
-  }
-  const std::string &path() const { return dir; }
-  const std::string &failure() const { return error; }
-
-private:
-  std::string dir, error;
-};
-
-/// Runs `cmd` with stdout to `out` and stderr to `err`; returns the exit
-/// status (-1 when it did not exit normally).
-int runCommand(const std::string &cmd, const std::string &out,
-               const std::string &err) {
-  int rc = std::system(
-      (cmd + " >" + shellQuote(out) + " 2>" + shellQuote(err)).c_str());
-  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
 /// Occurrences of `needle` in `text`.
 int64_t countOf(const std::string &text, const std::string &needle) {
   int64_t n = 0;
@@ -136,41 +80,13 @@ int64_t countOf(const std::string &text, const std::string &needle) {
   return n;
 }
 
-/// A loaded artifact; freed on destruction.
-class Artifact {
-public:
-  Artifact() = default;
-  Artifact(const Artifact &) = delete;
-  Artifact &operator=(const Artifact &) = delete;
-  ~Artifact() { kvfuse_artifact_free(art); }
-  kvfuse_artifact *get() const { return art; }
-
-  /// Compiles `file` with kvfuse-compile and `flags` into a temporary
-  /// directory and loads the artifact (the shared object stays mapped after
-  /// the directory is removed). Fails with the compiler's output.
-  ::testing::AssertionResult compile(const std::string &file,
-                                     const std::string &flags) {
-    TempDir dir;
-    if (dir.path().empty())
-      return ::testing::AssertionFailure() << dir.failure();
-    std::string output = dir.path() + "/layer.kvf";
-    std::string log = dir.path() + "/compile.log";
-    std::string cmd = shellQuote(compilerPath()) + " " + flags + " " +
-                      shellQuote(file) + " -o " + shellQuote(output);
-    if (int rc = runCommand(cmd, log, log))
-      return ::testing::AssertionFailure()
-             << cmd << " failed (exit " << rc << "):\n"
-             << readAll(log);
-    if (kvfuse_status st = kvfuse_artifact_load(output.c_str(), &art))
-      return ::testing::AssertionFailure()
-             << "loading " << output << " failed (status " << st
-             << "): " << kvfuse_last_error();
-    return ::testing::AssertionSuccess();
-  }
-
-private:
-  kvfuse_artifact *art = nullptr;
-};
+/// Compiles `file` with kvfuse-compile and `flags` into a temporary
+/// directory and loads the artifact into `art`.
+::testing::AssertionResult compileLayer(Artifact &art, const std::string &file,
+                                        const std::string &flags) {
+  TempDir dir("kvfuse-decoder");
+  return art.compileFile(compilerPath(), file, flags, dir);
+}
 
 //===----------------------------------------------------------------------===//
 // Float64 reference of the layers
@@ -648,7 +564,7 @@ int64_t countNaN(const std::vector<float> &v) {
 
 /// (a): the raising turns the unfused attention into one kv.attention.
 void checkRaising(const Layer &l) {
-  TempDir dir;
+  TempDir dir("kvfuse-decoder");
   ASSERT_FALSE(dir.path().empty()) << dir.failure();
   const std::string &file = l.path;
   std::string plain = dir.path() + "/plain.mlir";
@@ -706,8 +622,8 @@ void checkRaising(const Layer &l) {
 void checkExecution(const Layer &l) {
   const std::string &file = l.path;
   Artifact fused, unfused;
-  ASSERT_TRUE(fused.compile(file, ""));
-  ASSERT_TRUE(unfused.compile(file, "--raise=false"));
+  ASSERT_TRUE(compileLayer(fused, file, ""));
+  ASSERT_TRUE(compileLayer(unfused, file, "--raise=false"));
   expectManifest(fused, l);
   expectManifest(unfused, l);
   if (::testing::Test::HasFatalFailure())
@@ -861,7 +777,7 @@ std::string spellingsPath() { return variantPath("attention_spellings.mlir"); }
 // right offset (and no mask tensor) for the masks built in the graph, and
 // nothing of the unfused attention left.
 TEST(AttentionSpelling, EveryKernelRaises) {
-  TempDir dir;
+  TempDir dir("kvfuse-decoder");
   ASSERT_FALSE(dir.path().empty()) << dir.failure();
   std::string raised = dir.path() + "/raised.mlir";
   std::string err = dir.path() + "/err.log";
@@ -902,8 +818,8 @@ TEST(AttentionSpelling, EveryKernelRaises) {
 // the scale, the causal mask and the head grouping.
 TEST(AttentionSpelling, FusedMatchesUnfusedAndReference) {
   Artifact fused, unfused;
-  ASSERT_TRUE(fused.compile(spellingsPath(), ""));
-  ASSERT_TRUE(unfused.compile(spellingsPath(), "--raise=false"));
+  ASSERT_TRUE(compileLayer(fused, spellingsPath(), ""));
+  ASSERT_TRUE(compileLayer(unfused, spellingsPath(), "--raise=false"));
   for (const Kernel &kn : spellingKernels()) {
     SCOPED_TRACE(kn.entry);
     int64_t kvHeads = kn.heads / kn.group;
@@ -1087,7 +1003,7 @@ Mat cacheStepReference(const Mat &q, const Mat &kc, const Mat &vc,
 // The masked attention over the cache raises to one kv.attention with
 // kv_lens and no mask tensor; the insert_slice cache updates stay.
 TEST(CacheInsert, DecodeStepRaisesToKvLens) {
-  TempDir dir;
+  TempDir dir("kvfuse-decoder");
   ASSERT_FALSE(dir.path().empty()) << dir.failure();
   std::string raised = dir.path() + "/raised.mlir";
   std::string err = dir.path() + "/err.log";
@@ -1115,8 +1031,8 @@ TEST(CacheInsert, DecodeStepRaisesToKvLens) {
 TEST(CacheInsert, DecodeStepFusedMatchesUnfusedAndReference) {
   using S = CacheStep;
   Artifact fused, unfused;
-  ASSERT_TRUE(fused.compile(cacheInsertPath(), ""));
-  ASSERT_TRUE(unfused.compile(cacheInsertPath(), "--raise=false"));
+  ASSERT_TRUE(compileLayer(fused, cacheInsertPath(), ""));
+  ASSERT_TRUE(compileLayer(unfused, cacheInsertPath(), "--raise=false"));
   const int64_t rowCount = S::heads * S::d,
                 cacheCount = S::heads * S::capacity * S::d;
   int64_t bitsDiffer = 0;

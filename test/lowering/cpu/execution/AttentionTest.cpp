@@ -218,7 +218,7 @@ void runCase(const Artifact &art, const AttnCase &c, uint32_t seed) {
 /// Compiles all cases into one module and runs each.
 void runCases(const std::vector<AttnCase> &cases) {
   Artifact art;
-  ASSERT_TRUE(art.compile(moduleOf(cases)));
+  ASSERT_TRUE(compileModule(art, moduleOf(cases)));
   uint32_t seed = 1000;
   for (const AttnCase &c : cases)
     runCase(art, c, seed++);

@@ -9,12 +9,8 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <sys/wait.h>
 
 namespace kvfuse::exec {
 
@@ -217,78 +213,20 @@ std::string f32Attr(float v) {
 //===----------------------------------------------------------------------===//
 
 std::string compilerPath() {
-  if (const char *env = std::getenv("KVFUSE_COMPILE"))
-    if (*env)
-      return env;
-  return KVFUSE_COMPILE_DEFAULT;
+  return test::envOr("KVFUSE_COMPILE", KVFUSE_COMPILE_DEFAULT);
 }
 
-static std::string shellQuote(const std::string &s) {
-  std::string out = "'";
-  for (char c : s) {
-    if (c == '\'')
-      out += "'\\''";
-    else
-      out += c;
-  }
-  return out + "'";
-}
-
-static std::string readAll(const std::string &path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-::testing::AssertionResult Artifact::compile(const std::string &module) {
-  kvfuse_artifact_free(art);
-  art = nullptr;
-  const char *tmp = std::getenv("TMPDIR");
-  std::string tmpl =
-      std::string(tmp && *tmp ? tmp : "/tmp") + "/kvfuse-cpu-exec-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (!mkdtemp(buf.data()))
-    return ::testing::AssertionFailure()
-           << "mkdtemp(" << tmpl << "): " << std::strerror(errno);
-  std::string dir = buf.data();
-  bool keep = std::getenv("KVFUSE_EXEC_KEEP") != nullptr;
-  // Removes the directory on every path out of this function.
-  struct Cleanup {
-    std::string dir;
-    bool keep;
-    ~Cleanup() {
-      if (keep) {
-        std::fprintf(stderr, "kvfuse-cpu-exec-tests: kept %s\n", dir.c_str());
-        return;
-      }
-      std::error_code ec;
-      std::filesystem::remove_all(dir, ec);
-    }
-  } cleanup{dir, keep};
-
-  std::string input = dir + "/module.mlir";
-  std::string output = dir + "/module.kvf";
-  std::string log = dir + "/compile.log";
-  std::ofstream(input) << module;
-  std::string compiler = compilerPath();
-  std::string cmd = shellQuote(compiler) + " " + shellQuote(input) + " -o " +
-                    shellQuote(output) + " >" + shellQuote(log) + " 2>&1";
-  int rc = std::system(cmd.c_str());
-  if (rc != 0) {
-    int code = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-    return ::testing::AssertionFailure()
-           << compiler << " failed (exit " << code << "):\n"
-           << readAll(log) << "\n--- input module ---\n"
-           << module;
-  }
-  // The shared object stays mapped after the directory is removed.
-  if (kvfuse_status st = kvfuse_artifact_load(output.c_str(), &art))
-    return ::testing::AssertionFailure()
-           << "loading " << output << " failed (status " << st
-           << "): " << kvfuse_last_error();
-  return ::testing::AssertionSuccess();
+::testing::AssertionResult compileModule(Artifact &art,
+                                         const std::string &module) {
+  test::TempDir dir("kvfuse-cpu-exec");
+  std::string input = dir.path() + "/module.mlir";
+  if (!dir.path().empty())
+    std::ofstream(input) << module;
+  ::testing::AssertionResult result =
+      art.compileFile(compilerPath(), input, "", dir);
+  if (!result && !dir.path().empty())
+    result << "\n--- input module ---\n" << module;
+  return result;
 }
 
 //===----------------------------------------------------------------------===//

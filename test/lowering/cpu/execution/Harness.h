@@ -11,6 +11,7 @@
 #ifndef KVFUSE_TEST_LOWERING_CPU_EXECUTION_HARNESS_H
 #define KVFUSE_TEST_LOWERING_CPU_EXECUTION_HARNESS_H
 
+#include "ToolRunner.h"
 #include "kvfuse/reference.h"
 #include "kvfuse/runtime.h"
 
@@ -90,25 +91,14 @@ std::string f32Attr(float v);
 /// Path of kvfuse-compile: $KVFUSE_COMPILE, else the build's.
 std::string compilerPath();
 
-/// A loaded artifact; frees it on destruction.
-class Artifact {
-public:
-  Artifact() = default;
-  Artifact(const Artifact &) = delete;
-  Artifact &operator=(const Artifact &) = delete;
-  ~Artifact() { kvfuse_artifact_free(art); }
-  kvfuse_artifact *get() const { return art; }
-  explicit operator bool() const { return art != nullptr; }
+using test::Artifact;
 
-  /// Writes `module` to a fresh temporary directory, compiles it and loads
-  /// the artifact. The directory is removed afterwards (kept, and its path
-  /// reported, when $KVFUSE_EXEC_KEEP is set). Fails with the compiler's
-  /// stderr.
-  ::testing::AssertionResult compile(const std::string &module);
-
-private:
-  kvfuse_artifact *art = nullptr;
-};
+/// Writes `module` to a fresh temporary directory, compiles it with
+/// compilerPath() and loads the artifact into `art`. The directory is
+/// removed afterwards (kept, and its path reported, when $KVFUSE_EXEC_KEEP
+/// is set). Fails with the compiler's output and the module.
+::testing::AssertionResult compileModule(Artifact &art,
+                                         const std::string &module);
 
 //===----------------------------------------------------------------------===//
 // Checking
