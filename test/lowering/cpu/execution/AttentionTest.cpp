@@ -52,6 +52,74 @@ struct AttnCase {
   kvfuse_dtype maskDtype() const {
     return mask == MaskKind::Bool ? KVFUSE_I1 : KVFUSE_F32;
   }
+
+  // Setters that chain, so that a case is written as one expression.
+  AttnCase &withBatch(int64_t b) {
+    batch = b;
+    return *this;
+  }
+  AttnCase &withHeads(int64_t hq, int64_t hkv) {
+    qHeads = hq;
+    kvHeads = hkv;
+    return *this;
+  }
+  AttnCase &withLens(int64_t sq, int64_t skv) {
+    qLen = sq;
+    kvLen = skv;
+    return *this;
+  }
+  AttnCase &withDims(int64_t d, int64_t dvOrZero = 0) {
+    headDim = d;
+    valueDim = dvOrZero;
+    return *this;
+  }
+  AttnCase &withDtype(kvfuse_dtype t) {
+    dtype = t;
+    return *this;
+  }
+  AttnCase &withMask(MaskKind kind, std::vector<int64_t> shape,
+                     bool fullRow = false) {
+    mask = kind;
+    maskShape = std::move(shape);
+    maskFullRow = fullRow;
+    return *this;
+  }
+  /// causal with the diagonal at `offset`.
+  AttnCase &withCausal(int64_t offset) {
+    causal = true;
+    causalOffset = offset;
+    return *this;
+  }
+  /// The diagonal the windows are measured from, without causal.
+  AttnCase &withCausalOffset(int64_t offset) {
+    causalOffset = offset;
+    return *this;
+  }
+  AttnCase &withWindow(int64_t left, int64_t right) {
+    windowLeft = left;
+    windowRight = right;
+    return *this;
+  }
+  AttnCase &withOffsets(std::vector<int32_t> perSeq) {
+    offsets = std::move(perSeq);
+    return *this;
+  }
+  AttnCase &withKvLens(std::vector<int32_t> perSeq) {
+    kvLens = std::move(perSeq);
+    return *this;
+  }
+  AttnCase &withScale(float s) {
+    scale = s;
+    return *this;
+  }
+  AttnCase &withSoftcap(float s) {
+    softcap = s;
+    return *this;
+  }
+  AttnCase &withMaskedRows() {
+    expectMasked = true;
+    return *this;
+  }
 };
 
 /// The func.func of a case: args q, k, v [, mask] [, kv_lens] [, offsets].
@@ -234,6 +302,10 @@ AttnCase base(const std::string &name) {
 // Masks
 //===----------------------------------------------------------------------===//
 
+const char *maskTag(MaskKind kind) {
+  return kind == MaskKind::Bool ? "bool_" : "float_";
+}
+
 TEST(Attention, Masks) {
   std::vector<AttnCase> cases;
   // B=2, Hq=4, Hkv=2, Sq=7, Skv=67; every rank, full and broadcast dims.
@@ -248,36 +320,23 @@ TEST(Attention, Masks) {
       {"r2_1", {1, 67}},
   };
   for (MaskKind kind : {MaskKind::Bool, MaskKind::Float})
-    for (const Shape &s : shapes) {
-      AttnCase c = base(
-          std::string(kind == MaskKind::Bool ? "bool_" : "float_") + s.tag);
-      c.batch = 2;
-      c.mask = kind;
-      c.maskShape = s.dims;
-      cases.push_back(c);
-    }
+    for (const Shape &s : shapes)
+      cases.push_back(base(maskTag(kind) + std::string(s.tag))
+                          .withBatch(2)
+                          .withMask(kind, s.dims));
   // A fully masked row (bool all false / float all -inf) gives exactly 0.
-  for (MaskKind kind : {MaskKind::Bool, MaskKind::Float}) {
-    AttnCase c =
-        base(kind == MaskKind::Bool ? "bool_full_row" : "float_full_row");
-    c.batch = 2;
-    c.mask = kind;
-    c.maskShape = {2, 4, 7, 67};
-    c.maskFullRow = true;
-    c.expectMasked = true;
-    cases.push_back(c);
-  }
+  for (MaskKind kind : {MaskKind::Bool, MaskKind::Float})
+    cases.push_back(base(maskTag(kind) + std::string("full_row"))
+                        .withBatch(2)
+                        .withMask(kind, {2, 4, 7, 67}, /*fullRow=*/true)
+                        .withMaskedRows());
   // Masks combined with causal and a window.
-  for (MaskKind kind : {MaskKind::Bool, MaskKind::Float}) {
-    AttnCase c = base(kind == MaskKind::Bool ? "bool_causal" : "float_causal");
-    c.batch = 2;
-    c.mask = kind;
-    c.maskShape = {2, 1, 7, 67};
-    c.causal = true;
-    c.causalOffset = 60;
-    c.windowLeft = 30;
-    cases.push_back(c);
-  }
+  for (MaskKind kind : {MaskKind::Bool, MaskKind::Float})
+    cases.push_back(base(maskTag(kind) + std::string("causal"))
+                        .withBatch(2)
+                        .withMask(kind, {2, 1, 7, 67})
+                        .withCausal(60)
+                        .withWindow(30, -1));
   runCases(cases);
 }
 
@@ -286,118 +345,47 @@ TEST(Attention, Masks) {
 //===----------------------------------------------------------------------===//
 
 TEST(Attention, CausalWindowScoreAndLengths) {
-  std::vector<AttnCase> cases;
-  auto mk = [&](const std::string &name) {
-    AttnCase c = base(name);
-    c.batch = 3;
-    c.qHeads = 4;
-    c.kvHeads = 1;
-    c.qLen = 13;
-    c.kvLen = 40;
-    return c;
+  auto mk = [](const std::string &name) {
+    return base(name).withBatch(3).withHeads(4, 1).withLens(13, 40);
   };
-  AttnCase c = mk("causal_off0"); // top-left aligned
-  c.causal = true;
-  cases.push_back(c);
-  c = mk("causal_bottom_right");
-  c.causal = true;
-  c.causalOffset = 27;
-  cases.push_back(c);
-  c = mk("causal_off5");
-  c.causal = true;
-  c.causalOffset = 5;
-  cases.push_back(c);
-  c = mk("causal_negative"); // rows 0..3 see nothing: exactly 0
-  c.causal = true;
-  c.causalOffset = -4;
-  c.expectMasked = true;
-  cases.push_back(c);
-  c = mk("causal_offsets"); // per sequence, one negative
-  c.causal = true;
-  c.offsets = {-4, 10, 27};
-  c.expectMasked = true;
-  cases.push_back(c);
-  c = mk("offsets_window"); // offsets move the window too
-  c.offsets = {0, 20, 35};
-  c.windowLeft = 3;
-  c.windowRight = 2;
-  cases.push_back(c);
-  c = mk("sliding_window"); // HF sliding_window = 6
-  c.causal = true;
-  c.causalOffset = 27;
-  c.windowLeft = 5;
-  c.windowRight = 0;
-  cases.push_back(c);
-  c = mk("window_left_right");
-  c.causalOffset = 10;
-  c.windowLeft = 3;
-  c.windowRight = 2;
-  cases.push_back(c);
-  c = mk("window_right_only");
-  c.causalOffset = 4;
-  c.windowRight = 0;
-  cases.push_back(c);
-  c = mk("window_left_only");
-  c.causalOffset = 20;
-  c.windowLeft = 6;
-  cases.push_back(c);
-  c = mk("window_causal_right"); // causal cuts the right window
-  c.causal = true;
-  c.causalOffset = 10;
-  c.windowLeft = 4;
-  c.windowRight = 3;
-  cases.push_back(c);
-  c = mk("window_self_only");
-  c.causal = true;
-  c.causalOffset = 27;
-  c.windowLeft = 0;
-  cases.push_back(c);
-  c = mk("window_outside"); // windows beyond Skv: rows fully masked
-  c.causalOffset = 35;
-  c.windowLeft = 2;
-  c.windowRight = 2;
-  c.expectMasked = true;
-  cases.push_back(c);
-  c = mk("softcap");
-  c.causal = true;
-  c.causalOffset = 27;
-  c.softcap = 5.0f;
-  cases.push_back(c);
-  c = mk("softcap_strong"); // tanh saturates
-  c.softcap = 0.5f;
-  c.scale = 4.0f;
-  cases.push_back(c);
-  c = mk("scale");
-  c.scale = 0.3f;
-  cases.push_back(c);
-  c = mk("scale_large"); // scores in the hundreds: exp overflows without
-  c.scale = 40.0f;       // subtracting the running maximum
-  c.causal = true;
-  c.causalOffset = 27;
-  cases.push_back(c);
-  c = mk("scale_negative");
-  c.scale = -0.7f;
-  cases.push_back(c);
-  c = mk("kv_lens"); // sequence 2 has no keys: exactly 0
-  c.kvLens = {40, 17, 0};
-  c.expectMasked = true;
-  cases.push_back(c);
-  c = mk("kv_lens_causal_offsets");
-  c.causal = true;
-  c.kvLens = {40, 23, 1};
-  c.offsets = {27, 10, -12};
-  c.expectMasked = true;
-  cases.push_back(c);
-  c = mk("everything");
-  c.mask = MaskKind::Bool;
-  c.maskShape = {3, 1, 13, 40};
-  c.causal = true;
-  c.causalOffset = 27;
-  c.windowLeft = 20;
-  c.softcap = 8.0f;
-  c.scale = 0.2f;
-  c.kvLens = {40, 31, 12};
-  cases.push_back(c);
+  std::vector<AttnCase> cases = {
+      mk("causal_off0").withCausal(0), // top-left aligned
+      mk("causal_bottom_right").withCausal(27),
+      mk("causal_off5").withCausal(5),
+      // Rows 0..3 see nothing: exactly 0.
+      mk("causal_negative").withCausal(-4).withMaskedRows(),
+      // Per sequence, one negative.
+      mk("causal_offsets").withCausal(0).withOffsets({-4, 10, 27})
+          .withMaskedRows(),
+      // Offsets move the window too.
+      mk("offsets_window").withOffsets({0, 20, 35}).withWindow(3, 2),
+      // HF sliding_window = 6.
+      mk("sliding_window").withCausal(27).withWindow(5, 0),
+      mk("window_left_right").withCausalOffset(10).withWindow(3, 2),
+      mk("window_right_only").withCausalOffset(4).withWindow(-1, 0),
+      mk("window_left_only").withCausalOffset(20).withWindow(6, -1),
+      // Causal cuts the right window.
+      mk("window_causal_right").withCausal(10).withWindow(4, 3),
+      mk("window_self_only").withCausal(27).withWindow(0, -1),
+      // Windows beyond Skv: rows fully masked.
+      mk("window_outside").withCausalOffset(35).withWindow(2, 2)
+          .withMaskedRows(),
+      mk("softcap").withCausal(27).withSoftcap(5.0f),
+      // tanh saturates.
+      mk("softcap_strong").withSoftcap(0.5f).withScale(4.0f),
+      mk("scale").withScale(0.3f),
+      // Scores in the hundreds: exp overflows without subtracting the
+      // running maximum.
+      mk("scale_large").withScale(40.0f).withCausal(27),
+      mk("scale_negative").withScale(-0.7f),
+      // Sequence 2 has no keys: exactly 0.
+      mk("kv_lens").withKvLens({40, 17, 0}).withMaskedRows(),
+      mk("kv_lens_causal_offsets").withCausal(0).withKvLens({40, 23, 1})
+          .withOffsets({27, 10, -12}).withMaskedRows(),
+      mk("everything").withMask(MaskKind::Bool, {3, 1, 13, 40})
+          .withCausal(27).withWindow(20, -1).withSoftcap(8.0f)
+          .withScale(0.2f).withKvLens({40, 31, 12}),
+  };
   runCases(cases);
 }
 
@@ -413,13 +401,11 @@ TEST(Attention, GroupSizes) {
   for (const G &g : groups) {
     for (bool causal : {false, true}) {
       AttnCase c = base("gqa_" + std::to_string(g.hq / g.hkv) + "_hq" +
-                        std::to_string(g.hq) + (causal ? "_causal" : ""));
-      c.qHeads = g.hq;
-      c.kvHeads = g.hkv;
-      c.qLen = causal ? 67 : 1;
-      c.kvLen = 129;
-      c.causal = causal;
-      c.causalOffset = causal ? 62 : 0;
+                        std::to_string(g.hq) + (causal ? "_causal" : ""))
+                       .withHeads(g.hq, g.hkv)
+                       .withLens(causal ? 67 : 1, 129);
+      if (causal)
+        c.withCausal(62);
       cases.push_back(c);
     }
   }
@@ -428,79 +414,51 @@ TEST(Attention, GroupSizes) {
 
 TEST(Attention, HeadDims) {
   std::vector<AttnCase> cases;
-  for (int64_t d : {64, 80, 96, 128, 256}) {
-    AttnCase c = base("d" + std::to_string(d));
-    c.qHeads = 4;
-    c.kvHeads = 2;
-    c.qLen = 9;
-    c.kvLen = 67;
-    c.headDim = d;
-    c.causal = true;
-    c.causalOffset = 58;
-    cases.push_back(c);
-  }
+  for (int64_t d : {64, 80, 96, 128, 256})
+    cases.push_back(base("d" + std::to_string(d))
+                        .withHeads(4, 2)
+                        .withLens(9, 67)
+                        .withDims(d)
+                        .withCausal(58));
   struct VD {
     int64_t d, dv;
   } vds[] = {{64, 32}, {128, 64}, {64, 96}, {80, 16}};
-  for (const VD &x : vds) {
-    AttnCase c = base("d" + std::to_string(x.d) + "_dv" + std::to_string(x.dv));
-    c.qLen = 5;
-    c.kvLen = 67;
-    c.headDim = x.d;
-    c.valueDim = x.dv;
-    cases.push_back(c);
-  }
+  for (const VD &x : vds)
+    cases.push_back(
+        base("d" + std::to_string(x.d) + "_dv" + std::to_string(x.dv))
+            .withLens(5, 67)
+            .withDims(x.d, x.dv));
   runCases(cases);
 }
 
 TEST(Attention, Lengths) {
   std::vector<AttnCase> cases;
   // Decode-shaped (Sq = 1) over lengths that are no multiple of a tile.
-  for (int64_t skv : {1, 7, 67, 129, 300}) {
-    AttnCase c = base("sq1_skv" + std::to_string(skv));
-    c.batch = 2;
-    c.qLen = 1;
-    c.kvLen = skv;
-    cases.push_back(c);
-  }
-  for (int64_t sq : {1, 7, 67, 129, 300}) {
-    AttnCase c = base("causal_sq" + std::to_string(sq) + "_skv300");
-    c.qLen = sq;
-    c.kvLen = 300;
-    c.causal = true;
-    c.causalOffset = 300 - sq;
-    cases.push_back(c);
-  }
-  AttnCase c = base("sq129_skv7"); // more queries than keys
-  c.qLen = 129;
-  c.kvLen = 7;
-  cases.push_back(c);
-  c = base("sq1_skv1_b3");
-  c.batch = 3;
-  c.qLen = 1;
-  c.kvLen = 1;
-  cases.push_back(c);
+  for (int64_t skv : {1, 7, 67, 129, 300})
+    cases.push_back(
+        base("sq1_skv" + std::to_string(skv)).withBatch(2).withLens(1, skv));
+  for (int64_t sq : {1, 7, 67, 129, 300})
+    cases.push_back(base("causal_sq" + std::to_string(sq) + "_skv300")
+                        .withLens(sq, 300)
+                        .withCausal(300 - sq));
+  // More queries than keys.
+  cases.push_back(base("sq129_skv7").withLens(129, 7));
+  cases.push_back(base("sq1_skv1_b3").withBatch(3).withLens(1, 1));
   runCases(cases);
 }
 
 TEST(Attention, HalfPrecisionTensors) {
   std::vector<AttnCase> cases;
   for (kvfuse_dtype t : {KVFUSE_F16, KVFUSE_BF16}) {
-    AttnCase c = base(std::string("causal_") + dtypeName(t));
-    c.dtype = t;
-    c.qLen = 7;
-    c.kvLen = 67;
-    c.causal = true;
-    c.causalOffset = 60;
-    cases.push_back(c);
-    c = base(std::string("decode_gqa7_") + dtypeName(t));
-    c.dtype = t;
-    c.qHeads = 28;
-    c.kvHeads = 4;
-    c.qLen = 1;
-    c.kvLen = 129;
-    c.headDim = 128;
-    cases.push_back(c);
+    cases.push_back(base(std::string("causal_") + dtypeName(t))
+                        .withDtype(t)
+                        .withLens(7, 67)
+                        .withCausal(60));
+    cases.push_back(base(std::string("decode_gqa7_") + dtypeName(t))
+                        .withDtype(t)
+                        .withHeads(28, 4)
+                        .withLens(1, 129)
+                        .withDims(128));
   }
   runCases(cases);
 }

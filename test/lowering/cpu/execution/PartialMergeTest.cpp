@@ -154,6 +154,30 @@ Tensor slice(const Tensor &t, int64_t start, int64_t n) {
   return out;
 }
 
+/// Fresh outputs of a partial or merge entry, O and its LSE, poisoned with
+/// NaN so that unwritten elements are caught.
+struct Outputs {
+  Tensor o{KVFUSE_F32, {B, Hq, Sq, Dv}}, l{KVFUSE_F32, {B, Hq, Sq}};
+  Outputs() {
+    o.poison();
+    l.poison();
+  }
+};
+
+/// Runs `entry` on `inputs` into `out` (bound as out0 and out1) and checks
+/// both outputs against the float64 reference. A failed run is fatal: wrap
+/// the call in ASSERT_NO_FATAL_FAILURE.
+void runAndCheck(const Artifact &art, const char *entry,
+                 std::vector<kvfuse_binding> inputs,
+                 const std::vector<double> &ref,
+                 const std::vector<double> &refLse, Outputs &out) {
+  inputs.push_back(out.o.bind("out0"));
+  inputs.push_back(out.l.bind("out1"));
+  ASSERT_EQ(runEntry(art, entry, inputs), KVFUSE_OK) << kvfuse_last_error();
+  EXPECT_TRUE(checkOutput(out.o, ref, refLse, Dv, 1e-5));
+  EXPECT_TRUE(checkLse(out.l, refLse, 1e-5));
+}
+
 TEST(PartialAttention, SplitsMergeToFullAttention) {
   const Artifact *compiled = compiledModule();
   ASSERT_TRUE(compiled);
@@ -185,22 +209,18 @@ TEST(PartialAttention, SplitsMergeToFullAttention) {
     SCOPED_TRACE("slice " + std::to_string(n));
     ks.push_back(slice(k, kStarts[n], kSizes[n]));
     vs.push_back(slice(v, kStarts[n], kSizes[n]));
-    Tensor o(KVFUSE_F32, {B, Hq, Sq, Dv}), l(KVFUSE_F32, {B, Hq, Sq});
-    o.poison();
-    l.poison();
-    std::string entry = "part" + std::to_string(n);
-    ASSERT_EQ(runEntry(art, entry.c_str(),
-                       {q.bind("q"), lens.bind("kv_lens"), offs.bind("offsets"),
-                        ks.back().bind("k"), vs.back().bind("v"),
-                        o.bind("out0"), l.bind("out1")}),
-              KVFUSE_OK)
-        << kvfuse_last_error();
     std::vector<double> kn = ks.back().toDouble(), vn = vs.back().toDouble();
     std::vector<double> ref(rows * Dv), refLse(rows);
     kvfuse::ref::attention(problem(kStarts[n], kSizes[n]), qd.data(), kn.data(),
                            vn.data(), ref.data(), refLse.data());
-    EXPECT_TRUE(checkOutput(o, ref, refLse, Dv, 1e-5));
-    EXPECT_TRUE(checkLse(l, refLse, 1e-5));
+    Outputs out;
+    std::string entry = "part" + std::to_string(n);
+    ASSERT_NO_FATAL_FAILURE(runAndCheck(
+        art, entry.c_str(),
+        {q.bind("q"), lens.bind("kv_lens"), offs.bind("offsets"),
+         ks.back().bind("k"), vs.back().bind("v")},
+        ref, refLse, out));
+    const Tensor &o = out.o, &l = out.l;
     for (int64_t i = 0; i < o.size(); ++i)
       parts.set(n * o.size() + i, o.get(i));
     for (int64_t i = 0; i < l.size(); ++i)
@@ -215,32 +235,21 @@ TEST(PartialAttention, SplitsMergeToFullAttention) {
   // Merged by the merge entry.
   {
     SCOPED_TRACE("merge entry");
-    Tensor o(KVFUSE_F32, {B, Hq, Sq, Dv}), l(KVFUSE_F32, {B, Hq, Sq});
-    o.poison();
-    l.poison();
-    ASSERT_EQ(runEntry(art, "merge",
-                       {parts.bind("parts"), lses.bind("lses"), o.bind("out0"),
-                        l.bind("out1")}),
-              KVFUSE_OK)
-        << kvfuse_last_error();
-    EXPECT_TRUE(checkOutput(o, full, fullLse, Dv, 1e-5));
-    EXPECT_TRUE(checkLse(l, fullLse, 1e-5));
+    Outputs out;
+    ASSERT_NO_FATAL_FAILURE(runAndCheck(
+        art, "merge", {parts.bind("parts"), lses.bind("lses")}, full, fullLse,
+        out));
   }
   // Split and merge fused in one func.
   {
     SCOPED_TRACE("split_merge entry");
-    Tensor o(KVFUSE_F32, {B, Hq, Sq, Dv}), l(KVFUSE_F32, {B, Hq, Sq});
-    o.poison();
-    l.poison();
-    ASSERT_EQ(runEntry(art, "split_merge",
-                       {q.bind("q"), lens.bind("kv_lens"), offs.bind("offsets"),
-                        ks[0].bind("k0"), vs[0].bind("v0"), ks[1].bind("k1"),
-                        vs[1].bind("v1"), ks[2].bind("k2"), vs[2].bind("v2"),
-                        o.bind("out0"), l.bind("out1")}),
-              KVFUSE_OK)
-        << kvfuse_last_error();
-    EXPECT_TRUE(checkOutput(o, full, fullLse, Dv, 1e-5));
-    EXPECT_TRUE(checkLse(l, fullLse, 1e-5));
+    Outputs out;
+    ASSERT_NO_FATAL_FAILURE(runAndCheck(
+        art, "split_merge",
+        {q.bind("q"), lens.bind("kv_lens"), offs.bind("offsets"),
+         ks[0].bind("k0"), vs[0].bind("v0"), ks[1].bind("k1"),
+         vs[1].bind("v1"), ks[2].bind("k2"), vs[2].bind("v2")},
+        full, fullLse, out));
   }
 }
 
@@ -285,16 +294,9 @@ TEST(PartialAttention, FullyMaskedRowsThroughMerge) {
       ref[r * Dv + d] /= sum;
     refLse[r] = m + std::log(sum);
   }
-  Tensor o(KVFUSE_F32, {B, Hq, Sq, Dv}), l(KVFUSE_F32, {B, Hq, Sq});
-  o.poison();
-  l.poison();
-  ASSERT_EQ(runEntry(art, "merge",
-                     {parts.bind("parts"), lses.bind("lses"), o.bind("out0"),
-                      l.bind("out1")}),
-            KVFUSE_OK)
-      << kvfuse_last_error();
-  EXPECT_TRUE(checkOutput(o, ref, refLse, Dv, 1e-5));
-  EXPECT_TRUE(checkLse(l, refLse, 1e-5));
+  Outputs out;
+  ASSERT_NO_FATAL_FAILURE(runAndCheck(
+      art, "merge", {parts.bind("parts"), lses.bind("lses")}, ref, refLse, out));
 }
 
 } // namespace
