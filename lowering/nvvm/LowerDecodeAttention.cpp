@@ -217,6 +217,9 @@ gpu::GPUFuncOp DecodeLowering::buildPartial(OpBuilder &b, TypeRange types) {
       first = e.minS(first, lo[i]);
       last = e.maxS(last, hi[i]);
     }
+    // A row's empty range is [lo, lo), and lo passes the capacity when
+    // the length does: the keys read stay below the capacity.
+    last = e.minS(last, e.index(p.capacity));
   }
   Value sliceStart = e.mul(splitId, e.index(p.chunk));
   Value start = first ? e.maxS(sliceStart, first) : sliceStart;

@@ -282,3 +282,31 @@ func.func @masks(%q: memref<2x4x1x64xf32>,
       memref<2xi32> mask(%fm : memref<4x1x256xf16>) outs(%o : memref<2x4x1x64xf32>)
   return
 }
+
+// -----
+
+// Two query rows with a left window, capacity 300 in three 128-key slices:
+// past the capacity a row's range is the empty [lo, lo) with lo > 300, so
+// the block's last key is clamped to the capacity before it bounds a slice
+// (else slice [256, 384) would read tokens >= 300 through the page table).
+// CHECK-LABEL: func @sq2_window_past_capacity
+// CHECK:         gpu.func @decode_partial
+// CHECK:           arith.minsi %{{.*}}, %c300 : index
+// CHECK-NEXT:      %[[HI0:.*]] = arith.maxsi
+// CHECK:           arith.minsi %{{.*}}, %c300_{{[0-9]+}} : index
+// CHECK-NEXT:      %[[HI1:.*]] = arith.maxsi
+// CHECK-NEXT:      %[[FIRST:.*]] = arith.minsi
+// CHECK-NEXT:      %[[LAST:.*]] = arith.maxsi %[[HI0]], %[[HI1]] : index
+// CHECK:           %[[CLAMPED:.*]] = arith.minsi %[[LAST]], %c300
+// CHECK:           %[[SLICE:.*]] = arith.muli %block_id_x, %c128
+// CHECK:           arith.maxsi %[[SLICE]], %[[FIRST]]
+// CHECK:           %[[SLICEEND:.*]] = arith.addi %[[SLICE]], %c128
+// CHECK:           arith.minsi %[[SLICEEND]], %[[CLAMPED]]
+func.func @sq2_window_past_capacity(%q: memref<1x2x2x64xf32>,
+    %cache: !kv.cache<f32, heads = 1, head_dim = 64, capacity = 300, layout = #kv.paged<page_size = 16>>,
+    %lens: memref<1xi32>, %o: memref<1x2x2x64xf32>) {
+  kv.cache_attention %q, %cache, %lens : memref<1x2x2x64xf32>,
+      !kv.cache<f32, heads = 1, head_dim = 64, capacity = 300, layout = #kv.paged<page_size = 16>>,
+      memref<1xi32> outs(%o : memref<1x2x2x64xf32>) {causal, window_left = 3 : i64}
+  return
+}
