@@ -156,11 +156,9 @@ struct NvvmGatherCachePrefillPass
 
     Value operands[] = {pools.keys, pools.values, pools.table, lengths,
                         keys,       values,       kvLens,      offsets};
-    SmallVector<Type> types;
-    for (Value v : operands)
-      types.push_back(v.getType());
     gpu::GPUFuncOp kernel =
-        createKernel(b, module, "gather_cache", types, {kThreads, 1, 1});
+        createKernel(b, module, "gather_cache", TypeRange(ValueRange(operands)),
+                     {kThreads, 1, 1});
     {
       OpBuilder::InsertionGuard guard(b);
       Block &body = kernel.getBody().front();
@@ -198,7 +196,8 @@ struct NvvmGatherCachePrefillPass
       gpu::ReturnOp::create(b, loc);
     }
     launchKernel(b, loc, kernel,
-                 {llvm::divideCeil(capacity, kRowsPerBlock), heads, batch},
+                 {static_cast<int64_t>(llvm::divideCeil(capacity, kRowsPerBlock)),
+                  heads, batch},
                  {kThreads, 1, 1}, operands);
 
     // The score attributes carry over; the position of query row i is

@@ -97,11 +97,9 @@ void mlir::kv::launchAppendKernel(OpBuilder &b, ModuleOp module, Location loc,
   auto keyType = cast<MemRefType>(key.getType());
   int64_t batch = keyType.getDimSize(0), heads = keyType.getDimSize(1);
   Value operands[] = {key, value, view.keys, view.values, view.table, lens};
-  SmallVector<Type> types;
-  for (Value v : operands)
-    types.push_back(v.getType());
   gpu::GPUFuncOp kernel =
-      createKernel(b, module, "kv_append", types, {kAppendThreads, 1, 1});
+      createKernel(b, module, "kv_append", TypeRange(ValueRange(operands)),
+                   {kAppendThreads, 1, 1});
   {
     OpBuilder::InsertionGuard guard(b);
     Block &body = kernel.getBody().front();

@@ -599,20 +599,14 @@ void DecodeLowering::emit(OpBuilder &b, const GpuCacheView &view, Value lens) {
   } else {
     operands.push_back(spec.out);
   }
-  SmallVector<Type> types;
-  for (Value v : operands)
-    types.push_back(v.getType());
-  gpu::GPUFuncOp partial = buildPartial(b, types);
+  gpu::GPUFuncOp partial = buildPartial(b, TypeRange(ValueRange(operands)));
   int32_t T = static_cast<int32_t>(p.threads);
   launchKernel(b, loc, partial, {p.splits, p.kvHeads, p.batch}, {T, 1, 1},
                operands);
   if (p.splits == 1)
     return;
   Value mergeOperands[] = {opart, lpart, spec.out};
-  SmallVector<Type> mergeTypes;
-  for (Value v : mergeOperands)
-    mergeTypes.push_back(v.getType());
-  gpu::GPUFuncOp merge = buildMerge(b, mergeTypes);
+  gpu::GPUFuncOp merge = buildMerge(b, TypeRange(ValueRange(mergeOperands)));
   launchKernel(b, loc, merge, {p.qLen, p.qHeads, p.batch},
                {static_cast<int32_t>(p.valueDim), 1, 1}, mergeOperands);
 }

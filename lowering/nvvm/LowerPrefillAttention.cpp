@@ -831,14 +831,12 @@ struct LowerPrefillAttentionPass
     for (Value v : {spec.mask, spec.kvLens, spec.offsets, spec.out, spec.lse})
       if (v)
         operands.push_back(v);
-    SmallVector<Type> argTypes;
-    for (Value v : operands)
-      argTypes.push_back(v.getType());
     ModuleOp module = getOperation();
     auto kernel = createKernel(
         builder, module,
         isa<PartialAttentionOp>(op) ? "prefill_partial" : "prefill_attention",
-        argTypes, {static_cast<int32_t>(plan.threads), 1, 1});
+        TypeRange(ValueRange(operands)),
+        {static_cast<int32_t>(plan.threads), 1, 1});
     kernel->setLoc(op->getLoc());
 
     // The spec, re-pointed at the kernel's arguments.
