@@ -11,6 +11,7 @@
 
 #include "kvfuse/abi.h"
 #include "kvfuse/reference.h"
+#include "kvfuse/storage.h"
 
 #include <algorithm>
 #include <atomic>
@@ -229,12 +230,7 @@ EntryFn compileKvfuse(const std::string &compiler, const std::string &dir,
   return reinterpret_cast<EntryFn>(dlsym(handle, "kvfuse_entry_run"));
 }
 
-uint16_t toBf16(float f) {
-  uint32_t u;
-  std::memcpy(&u, &f, 4);
-  u += 0x7fff + ((u >> 16) & 1);
-  return static_cast<uint16_t>(u >> 16);
-}
+using kvfuse::storage::toBf16;
 
 /// The unfused peer: per (batch, KV head) one sgemm for the scores of all
 /// query heads of the group, a softmax, one sgemm for the output.

@@ -15,6 +15,7 @@
 
 #include "kvfuse/cuda_runtime.h"
 #include "kvfuse/reference.h"
+#include "kvfuse/storage.h"
 
 #include <algorithm>
 #include <cmath>
@@ -72,21 +73,8 @@ float fromHalf(uint16_t h) {
   return f;
 }
 
-uint16_t toBf16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  if (std::isnan(f))
-    return 0x7fc0;
-  uint32_t lsb = (x >> 16) & 1;
-  return uint16_t((x + 0x7fffu + lsb) >> 16);
-}
-
-float fromBf16(uint16_t h) {
-  uint32_t x = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &x, 4);
-  return f;
-}
+using kvfuse::storage::fromBf16;
+using kvfuse::storage::toBf16;
 
 struct Problem {
   std::string name, dtype;

@@ -26,6 +26,7 @@
 
 #include "kvfuse/reference.h"
 #include "kvfuse/runtime.h"
+#include "kvfuse/storage.h"
 
 #include <algorithm>
 #include <chrono>
@@ -44,17 +45,8 @@ namespace {
 
 // ---- element encodings -------------------------------------------------
 
-uint16_t toBf16(float f) {
-  uint32_t x;
-  std::memcpy(&x, &f, 4);
-  return uint16_t((x + 0x7FFFu + ((x >> 16) & 1u)) >> 16);
-}
-float fromBf16(uint16_t h) {
-  uint32_t x = uint32_t(h) << 16;
-  float f;
-  std::memcpy(&f, &x, 4);
-  return f;
-}
+using kvfuse::storage::fromBf16;
+using kvfuse::storage::toBf16;
 
 /// Element size and the value a `dtype` element stores for `x`.
 int64_t sizeOf(const std::string &dtype) { return dtype == "f32" ? 4 : 2; }

@@ -23,6 +23,7 @@
 
 #include "kvfuse/reference.h"
 #include "kvfuse/runtime.h"
+#include "kvfuse/storage.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -142,14 +143,8 @@ const Model *findModel(const std::string &name) {
 double storedValue(float x, kvfuse_dtype t) {
   if (t == KVFUSE_F16)
     return double(_Float16(x));
-  if (t == KVFUSE_BF16) {
-    uint32_t bits;
-    memcpy(&bits, &x, 4);
-    bits = (bits + 0x7FFFu + ((bits >> 16) & 1u)) & 0xFFFF0000u;
-    float r;
-    memcpy(&r, &bits, 4);
-    return r;
-  }
+  if (t == KVFUSE_BF16)
+    return kvfuse::storage::fromBf16(kvfuse::storage::toBf16(x));
   return x;
 }
 
