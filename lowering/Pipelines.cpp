@@ -67,6 +67,7 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
     tiles.rowTile = options.rowTile;
     tiles.keyBlock = options.keyBlock;
     tiles.parallel = options.threads;
+    tiles.prefetch = options.prefetch;
     tiles.splits = options.splits;
     tiles.transposeKeys = options.transposeKeys;
     tiles.target = options.target;

@@ -38,6 +38,11 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Query rows (over a GQA group) per attention tile "
                      "(0: from the shape and target)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> prefetch{
+      *this, "prefetch",
+      llvm::cl::desc("Software-prefetch K/V rows ahead of the attention "
+                     "kernels"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> threads{
       *this, "threads",
       llvm::cl::desc("Run attention tiles on all cores (OpenMP)"),

@@ -93,6 +93,11 @@ static cl::opt<int64_t> transposeKeys(
     cl::desc("Score kernel: 1 transposed K blocks, 0 dot products, "
              "-1 by tile size (default)"),
     cl::init(-1));
+static cl::opt<bool>
+    prefetch("prefetch",
+             cl::desc("CPU: software-prefetch K/V rows ahead of the "
+                      "attention kernels (default on)"),
+             cl::init(true));
 static cl::opt<std::string>
     target("target",
            cl::desc("CPU to tile for: host, or vector-bits=..,l1=..,l2=..,"
@@ -455,6 +460,7 @@ int main(int argc, char **argv) {
   options.splits = splits;
   options.rowTile = rowTile;
   options.transposeKeys = transposeKeys;
+  options.prefetch = prefetch;
   options.target = info->backendSpec;
   options.raise = raise;
   options.fuseAppend = fuseAppend;

@@ -1,5 +1,7 @@
 // RUN: kvfuse-opt %s --kv-cpu-pipeline | FileCheck %s
 // RUN: kvfuse-opt %s --kv-cpu-pipeline="key-block=32" | FileCheck %s --check-prefix=BLOCK
+// RUN: kvfuse-opt %s --kv-cpu-pipeline="prefetch=false" | FileCheck %s --check-prefix=NOPF
+// RUN: kvfuse-compile %s --prefetch=false --emit=mlir | FileCheck %s --check-prefix=NOPF
 
 // The whole CPU pipeline: tensors bufferize in place into the trailing
 // out-parameter (no heap allocation per call), kv ops become loops and the
@@ -27,6 +29,12 @@
 // CHECK:         llvm.return
 // CHECK-NOT:     @expf
 // BLOCK:         llvm.intr.roundeven({{.*}}) : (vector<32xf32>)
+// prefetch=false keeps the kernels and drops only the prefetches.
+// NOPF-LABEL:    llvm.func internal @decode(
+// NOPF-NOT:        llvm.intr.prefetch
+// NOPF:            llvm.intr.fmuladd
+// NOPF-NOT:        llvm.intr.prefetch
+// NOPF:          llvm.return
 func.func @decode(%q: tensor<2x8x1x16xf32>, %k: tensor<2x2x1x16xf32>, %v: tensor<2x2x1x16xf32>,
                   %cache: !kv.cache<bf16, heads = 2, head_dim = 16, capacity = 128, layout = #kv.paged<page_size = 16>>,
                   %past: tensor<2xi32> {kv.role = "past_lens"},
