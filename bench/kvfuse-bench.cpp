@@ -48,11 +48,11 @@ double median(std::vector<double> v) {
 /// a shared host, and OpenMP workers that have gone to sleep, take a while to
 /// come up to speed, which would otherwise show in the first timed runs of a
 /// short kernel.
-void warmUp(const std::function<void()> &fn) {
+void warmUp(const std::function<void()> &fn, double atLeastSeconds = 0.25) {
   auto t0 = Clock::now();
   do
     fn();
-  while (seconds(t0, Clock::now()) < 0.25);
+  while (seconds(t0, Clock::now()) < atLeastSeconds);
 }
 
 /// Runs `fn` `reps` times after warming up and returns the median seconds.
@@ -186,8 +186,9 @@ private:
 /// each run's rate relative to the mean of its two neighbouring probes, and
 /// the median probe. Each probe waits until the kernel's OpenMP workers have
 /// gone to sleep (they spin for KMP_BLOCKTIME, 200 ms by default, after a
-/// call) so that it has every core to itself; each timed run follows an
-/// untimed one, which wakes them (and the vCPUs) up again.
+/// call) so that it has every core to itself, and is itself measured after
+/// a tenth of a second of probing (the vCPUs slow down while idle); each
+/// timed run follows an untimed one, which wakes the workers up again.
 struct PairedTiming {
   double seconds, fractionOfLimit, limit;
 };
@@ -196,6 +197,7 @@ PairedTiming timePaired(int reps, double work,
                         const std::function<void()> &fn) {
   auto quietProbe = [&] {
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    warmUp([&] { probePass(); }, 0.1);
     return probePass();
   };
   std::vector<double> times, fractions, probes = {quietProbe()};
