@@ -11,8 +11,25 @@ namespace mlir {
 class OpPassManager;
 namespace kv {
 
+/// Options of the kv-level half that both pipelines share (raising
+/// unfused attention, fusing appends), declared once for either pipeline's
+/// option struct `Derived`.
+template <typename Derived>
+struct KvPipelineOptions : PassPipelineOptions<Derived> {
+  ::mlir::detail::PassOptions::Option<bool> raise{
+      *this, "raise",
+      llvm::cl::desc("First raise unfused attention in upstream ops "
+                     "(kv-raise-attention)"),
+      llvm::cl::init(true)};
+  ::mlir::detail::PassOptions::Option<bool> fuseAppend{
+      *this, "fuse-append",
+      llvm::cl::desc("Fuse kv.append into the cache attention that follows "
+                     "(kv-fuse-append)"),
+      llvm::cl::init(true)};
+};
+
 /// Options of `kv-cpu-pipeline`.
-struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
+struct CpuPipelineOptions : KvPipelineOptions<CpuPipelineOptions> {
   PassOptions::Option<int64_t> keyBlock{
       *this, "key-block",
       llvm::cl::desc("Keys per online-softmax block in attention loops (0: "
@@ -47,16 +64,6 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
       *this, "threads",
       llvm::cl::desc("Run attention tiles on all cores (OpenMP)"),
       llvm::cl::init(true)};
-  PassOptions::Option<bool> raise{
-      *this, "raise",
-      llvm::cl::desc("First raise unfused attention in upstream ops "
-                     "(kv-raise-attention)"),
-      llvm::cl::init(true)};
-  PassOptions::Option<bool> fuseAppend{
-      *this, "fuse-append",
-      llvm::cl::desc("Fuse kv.append into the cache attention that follows "
-                     "(kv-fuse-append)"),
-      llvm::cl::init(true)};
   PassOptions::Option<bool> reference{
       *this, "reference",
       llvm::cl::desc("Scalar reference loops only (no tiling, vectors or "
@@ -71,7 +78,7 @@ struct CpuPipelineOptions : PassPipelineOptions<CpuPipelineOptions> {
 void buildCpuPipeline(OpPassManager &pm, const CpuPipelineOptions &options);
 
 /// Options of `kv-nvvm-pipeline`.
-struct NvvmPipelineOptions : PassPipelineOptions<NvvmPipelineOptions> {
+struct NvvmPipelineOptions : KvPipelineOptions<NvvmPipelineOptions> {
   PassOptions::Option<std::string> target{
       *this, "target",
       llvm::cl::desc("GPU description: sm_80 | sm_90 | sm_90a, optionally "
@@ -82,16 +89,6 @@ struct NvvmPipelineOptions : PassPipelineOptions<NvvmPipelineOptions> {
       llvm::cl::desc("Split-KV chunks of decode attention (0: fill the "
                      "GPU's SMs)"),
       llvm::cl::init(0)};
-  PassOptions::Option<bool> raise{
-      *this, "raise",
-      llvm::cl::desc("First raise unfused attention in upstream ops "
-                     "(kv-raise-attention)"),
-      llvm::cl::init(true)};
-  PassOptions::Option<bool> fuseAppend{
-      *this, "fuse-append",
-      llvm::cl::desc("Fuse kv.append into the cache attention that follows "
-                     "(kv-fuse-append)"),
-      llvm::cl::init(true)};
 };
 
 /// kv IR on tensors to host functions that are straight-line lists of
