@@ -27,8 +27,17 @@
 // CHECK:             scf.for {{.*}} = %c0 to %c32 step %c16 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:               vector.load %arg1[%[[B]], %[[KH]], {{.*}}] : memref<2x2x40x32xf32>, vector<16xf32>
 // CHECK:               vector.fma {{.*}} : vector<16xf32>
-// CHECK:             vector.shuffle
-// CHECK:             vector.store {{.*}} : memref<8x16xf32>, vector<4xf32>
+// The 16 dot products of a 4x4 block reduce together: 15 folds of two
+// shuffles (vectors p and p + n/2, segments halving from 8 lanes to 1) leave
+// lane 4 m + n holding row m's score for key n, stored as four row slices.
+// CHECK:             vector.shuffle %[[ACC:.*]]#0, %[[ACC]]#8 [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
+// CHECK-COUNT-27:    vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK:             vector.shuffle {{.*}} [0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30]
+// CHECK:             %[[SUMS:.*]] = arith.addf {{.*}} : vector<16xf32>
+// CHECK:             vector.shuffle %[[SUMS]], %[[SUMS]] [0, 1, 2, 3]
+// CHECK:             vector.store {{.*}}[%c0, {{.*}}] : memref<8x16xf32>, vector<4xf32>
+// CHECK:             vector.shuffle %[[SUMS]], %[[SUMS]] [12, 13, 14, 15]
+// CHECK:             vector.store {{.*}}[%c3, {{.*}}] : memref<8x16xf32>, vector<4xf32>
 // Masking and the online softmax work on the block's 16 scores at once.
 // CHECK:             arith.cmpi sge, {{.*}} : vector<16xindex>
 // CHECK:             arith.select {{.*}} : vector<16xi1>, vector<16xf32>
