@@ -39,7 +39,7 @@
 // DOTS:         scf.parallel ({{.*}}) = (%c0, %c0, %c0) to (%c1, %c2, %c8)
 // DOTS:           memref.alloca() : memref<16x64xf32>
 // DOTS-NOT:       memref.alloca() : memref<64x64xf32>
-// DOTS:           vector.store {{.*}} : memref<16x64xf32>, vector<4xf32>
+// DOTS:           vector.store {{.*}} : memref<16x64xf32>, vector<2xf32>
 func.func @prefill(%q: memref<1x2x128x64xf32>, %k: memref<1x2x128x64xf32>, %v: memref<1x2x128x64xf32>,
                    %o: memref<1x2x128x64xf32>) {
   kv.attention %q, %k, %v : memref<1x2x128x64xf32>, memref<1x2x128x64xf32>, memref<1x2x128x64xf32>

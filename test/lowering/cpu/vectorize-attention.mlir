@@ -7,8 +7,9 @@
 // GQA group of 4 (8 query heads, 2 KV heads), Sq = 3: a tile holds 2 rows of
 // each of the 4 heads (row-tile 8), so the parallel loop runs over
 // (batch 2, KV head 2, 2 row tiles). Keys are visited in blocks of 16 from
-// the union of the rows' visible ranges; scores in 4x4 register blocks of
-// 16 lanes; P.V with whole 24-column output rows.
+// the union of the rows' visible ranges; scores in 8 rows x 2 keys register
+// blocks of 16 lanes (the tile's 8 rows at once); P.V with whole 24-column
+// output rows.
 // CHECK-LABEL: func @gqa
 // CHECK:         scf.parallel (%[[B:.*]], %[[KH:.*]], %[[T:.*]]) = (%c0, %c0, %c0) to (%c2, %c2, %c2)
 // CHECK-DAG:       memref.alloca() : memref<8x32xf32>
@@ -27,17 +28,17 @@
 // CHECK:             scf.for {{.*}} = %c0 to %c32 step %c16 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:               vector.load %arg1[%[[B]], %[[KH]], {{.*}}] : memref<2x2x40x32xf32>, vector<16xf32>
 // CHECK:               vector.fma {{.*}} : vector<16xf32>
-// The 16 dot products of a 4x4 block reduce together: 15 folds of two
-// shuffles (vectors p and p + n/2, segments halving from 8 lanes to 1) leave
-// lane 4 m + n holding row m's score for key n, stored as four row slices.
+// The 16 dot products of a block reduce together: 15 folds of two shuffles
+// (vectors p and p + n/2, segments halving from 8 lanes to 1) leave lane
+// 2 m + n holding row m's score for key n, stored as eight row slices.
 // CHECK:             vector.shuffle %[[ACC:.*]]#0, %[[ACC]]#8 [0, 1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19, 20, 21, 22, 23]
 // CHECK-COUNT-27:    vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
 // CHECK:             vector.shuffle {{.*}} [0, 16, 2, 18, 4, 20, 6, 22, 8, 24, 10, 26, 12, 28, 14, 30]
 // CHECK:             %[[SUMS:.*]] = arith.addf {{.*}} : vector<16xf32>
-// CHECK:             vector.shuffle %[[SUMS]], %[[SUMS]] [0, 1, 2, 3]
-// CHECK:             vector.store {{.*}}[%c0, {{.*}}] : memref<8x16xf32>, vector<4xf32>
-// CHECK:             vector.shuffle %[[SUMS]], %[[SUMS]] [12, 13, 14, 15]
-// CHECK:             vector.store {{.*}}[%c3, {{.*}}] : memref<8x16xf32>, vector<4xf32>
+// CHECK:             vector.shuffle %[[SUMS]], %[[SUMS]] [0, 1]
+// CHECK:             vector.store {{.*}}[%c0, {{.*}}] : memref<8x16xf32>, vector<2xf32>
+// CHECK:             vector.shuffle %[[SUMS]], %[[SUMS]] [14, 15]
+// CHECK:             vector.store {{.*}}[%c7, {{.*}}] : memref<8x16xf32>, vector<2xf32>
 // Masking and the online softmax work on the block's 16 scores at once.
 // CHECK:             arith.cmpi sge, {{.*}} : vector<16xindex>
 // CHECK:             arith.select {{.*}} : vector<16xi1>, vector<16xf32>
@@ -166,5 +167,27 @@ func.func @fused(%q: memref<2x8x3x32xf32>, %k: memref<2x2x3x32xf32>, %v: memref<
       memref<2x2x3x32xf32>,
       !kv.cache<bf16, heads = 2, head_dim = 32, capacity = 64, layout = #kv.paged<page_size = 16>>,
       memref<2xi32> outs(%o : memref<2x8x3x32xf32>) {causal}
+  return
+}
+
+// -----
+
+// A GQA group of 4 with one query row: 4-row tiles use 4 rows x 4 keys
+// register blocks, each K row loaded once for the 4 rows, and one 16-way
+// reduction stores four scores per row.
+// CHECK-LABEL: func @group4
+// CHECK:             scf.for {{.*}} = %c0 to %c32 step %c16 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
+// CHECK-COUNT-4:       vector.load %arg1{{.*}} : memref<1x1x64x32xf32>, vector<16xf32>
+// CHECK-NOT:           vector.load %arg1
+// CHECK:               scf.yield
+// CHECK-COUNT-30:    vector.shuffle {{.*}} : vector<16xf32>, vector<16xf32>
+// CHECK:             vector.shuffle %[[SUMS:.*]], %[[SUMS]] [0, 1, 2, 3]
+// CHECK:             vector.store {{.*}}[%c0, {{.*}}] : memref<4x16xf32>, vector<4xf32>
+// CHECK:             vector.shuffle %[[SUMS]], %[[SUMS]] [12, 13, 14, 15]
+// CHECK:             vector.store {{.*}}[%c3, {{.*}}] : memref<4x16xf32>, vector<4xf32>
+func.func @group4(%q: memref<1x4x1x32xf32>, %k: memref<1x1x64x32xf32>, %v: memref<1x1x64x32xf32>,
+                  %o: memref<1x4x1x32xf32>) {
+  kv.attention %q, %k, %v : memref<1x4x1x32xf32>, memref<1x1x64x32xf32>, memref<1x1x64x32xf32>
+      outs(%o : memref<1x4x1x32xf32>)
   return
 }
