@@ -339,70 +339,38 @@ void emitScoresTransposed(TileEmitter &e, const AttentionParts &a,
   });
 }
 
-/// The four horizontal sums of four vector<16xf32> as one vector<4xf32>,
-/// by halving shuffles shared between the vectors (12 operations instead
-/// of four separate reduction trees).
-Value sumFourRows(TileEmitter &e, ArrayRef<Value> v) {
-  OpBuilder &b = e.b;
-  Location loc = e.loc;
-  auto fold = [&](Value x, Value y, ArrayRef<int64_t> first,
-                  ArrayRef<int64_t> second) -> Value {
-    Value lo = vector::ShuffleOp::create(b, loc, x, y, first);
-    Value hi = vector::ShuffleOp::create(b, loc, x, y, second);
-    return arith::AddFOp::create(b, loc, lo, hi);
-  };
-  auto seq = [](int64_t from, int64_t count) {
-    return llvm::to_vector(llvm::seq<int64_t>(from, from + count));
-  };
-  auto cat = [](std::initializer_list<SmallVector<int64_t>> parts) {
-    SmallVector<int64_t> out;
-    for (const auto &part : parts)
-      out.append(part.begin(), part.end());
-    return out;
-  };
-  // [a8 | b8] and [c8 | d8]: halves of a and b (c and d) added lane-wise.
-  Value ab = fold(v[0], v[1], cat({seq(0, 8), seq(16, 8)}),
-                  cat({seq(8, 8), seq(24, 8)}));
-  Value cd = fold(v[2], v[3], cat({seq(0, 8), seq(16, 8)}),
-                  cat({seq(8, 8), seq(24, 8)}));
-  // [a4 | c4 | b4 | d4]
-  Value quads = fold(ab, cd,
-                     cat({seq(0, 4), seq(16, 4), seq(8, 4), seq(24, 4)}),
-                     cat({seq(4, 4), seq(20, 4), seq(12, 4), seq(28, 4)}));
-  // [a2 | c2 | b2 | d2]
-  Value pairs = fold(quads, quads, {0, 1, 4, 5, 8, 9, 12, 13},
-                     {2, 3, 6, 7, 10, 11, 14, 15});
-  // [a, b, c, d]
-  return fold(pairs, pairs, {0, 4, 2, 6}, {1, 5, 3, 7});
-}
-
-/// The lane sums of sixteen 16-lane vectors as one vector: lane i holds the
-/// sum of v[i]. Each of four levels folds vector p with vector p + n/2 (n
-/// vectors at that level) by two shuffles and an add, halving the segment
-/// every partial sum occupies, so that segment t of vector p holds a partial
-/// sum of input p + t * n/2; after the last level lane t is input t. Fifteen
-/// folds in all, about half the operations of four sumFourRows calls.
-Value sumSixteenRows(TileEmitter &e, ArrayRef<Value> v) {
+/// The lane sums of n vector<16xf32> (n a power of two, at most 16) as one
+/// vector<n>: lane i holds the sum of v[i]. While several vectors remain,
+/// vector p folds with vector p + n/2 (two shuffles and an add), halving the
+/// segment each partial sum occupies, so that segment t of vector p holds a
+/// partial sum of input p + t * (vectors left); then the last vector folds
+/// with itself, halving its width, until every segment is one lane. Sixteen
+/// inputs take 15 folds, four take 5, instead of a reduction tree each.
+Value sumLanes(TileEmitter &e, ArrayRef<Value> v) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   SmallVector<Value> level(v.begin(), v.end());
-  for (int64_t half = 8; half >= 1; half /= 2) {
-    int64_t pairs = level.size() / 2;
+  int64_t width = kLanes;
+  for (int64_t half = kLanes / 2; half >= 1; half /= 2) {
+    bool across = level.size() > 1;
+    int64_t pairs = across ? level.size() / 2 : 1;
     SmallVector<Value> next;
     for (int64_t p = 0; p < pairs; ++p) {
+      Value x = level[p], y = across ? level[p + pairs] : x;
       SmallVector<int64_t> lo, hi;
-      for (int64_t base = 0; base < 16; base += 2 * half) {
-        for (int64_t source : {0, 16})
+      for (int64_t base = 0; base < width; base += 2 * half)
+        for (int64_t source : across ? SmallVector<int64_t>{0, width}
+                                     : SmallVector<int64_t>{0})
           for (int64_t l = 0; l < half; ++l) {
             lo.push_back(source + base + l);
             hi.push_back(source + base + half + l);
           }
-      }
-      Value x = level[p], y = level[p + pairs];
       next.push_back(arith::AddFOp::create(
           b, loc, vector::ShuffleOp::create(b, loc, x, y, lo),
           vector::ShuffleOp::create(b, loc, x, y, hi)));
     }
+    if (!across)
+      width /= 2;
     level = std::move(next);
   }
   return level[0];
@@ -477,7 +445,7 @@ void emitScores(TileEmitter &e, const AttentionParts &a,
       }
       if (!tail && mr * nr == 16 && kLanes == 16) {
         // 16 dot products: one transposing reduction, a store per row.
-        Value all = sumSixteenRows(e, sums);
+        Value all = sumLanes(e, sums);
         for (int64_t k = 0; k < mr; ++k)
           vector::StoreOp::create(
               b, loc,
@@ -491,7 +459,7 @@ void emitScores(TileEmitter &e, const AttentionParts &a,
         Value row = e.index(m0 + k);
         if (!tail && nr == 4 && kLanes == 16) {
           vector::StoreOp::create(
-              b, loc, sumFourRows(e, ArrayRef<Value>(sums).slice(k * nr, nr)),
+              b, loc, sumLanes(e, ArrayRef<Value>(sums).slice(k * nr, nr)),
               probs, ValueRange{row, n0});
           continue;
         }
