@@ -55,6 +55,14 @@ void warmUp(const std::function<void()> &fn, double atLeastSeconds = 0.25) {
   while (seconds(t0, Clock::now()) < atLeastSeconds);
 }
 
+/// The median of `reps` results of `sample` (a probe pass of a limit).
+double medianOf(int reps, const std::function<double()> &sample) {
+  std::vector<double> values;
+  for (int i = 0; i < reps; ++i)
+    values.push_back(sample());
+  return median(values);
+}
+
 /// Runs `fn` `reps` times after warming up and returns the median seconds.
 double timeMedian(int reps, const std::function<void()> &fn) {
   warmUp(fn);
@@ -106,14 +114,6 @@ double fmaPass(int threads) {
   return 2.0 * 16 * 12 * iters * threads / s / 1e9;
 }
 
-/// Median of `reps` FMA passes.
-double measureFmaPeak(int threads, int reps) {
-  std::vector<double> rates;
-  for (int rep = 0; rep < reps; ++rep)
-    rates.push_back(fmaPass(threads));
-  return median(rates);
-}
-
 __attribute__((target("avx512f"), noinline)) float readKernel(const float *p,
                                                               int64_t n) {
   __m512 s0 = _mm512_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
@@ -163,14 +163,6 @@ public:
     for (auto &th : pool)
       th.join();
     return kBytes / 2 / seconds(t0, Clock::now()) / 1e9;
-  }
-
-  /// Median of `reps` passes.
-  double measure(int reps) {
-    std::vector<double> rates;
-    for (int i = 0; i < reps; ++i)
-      rates.push_back(pass());
-    return median(rates);
   }
 
 private:
@@ -371,9 +363,9 @@ int main(int argc, char **argv) {
   }
   int threads = numThreads();
   std::printf("kvfuse-bench: %d threads, medians of %d runs\n", threads, reps);
-  double peak = measureFmaPeak(threads, 7);
+  double peak = medianOf(7, [&] { return fmaPass(threads); });
   ReadProbe probe(threads);
-  double bandwidth = probe.measure(7);
+  double bandwidth = medianOf(7, [&] { return probe.pass(); });
   std::printf("machine: fp32 FMA peak %.1f GFLOP/s, DRAM read %.1f GB/s\n\n",
               peak, bandwidth);
 
