@@ -23,8 +23,12 @@
 // CHECK:             arith.addi {{.*}}, %c37
 // CHECK:             arith.subi {{.*}}, %c20
 // CHECK:           scf.for %[[JB:.*]] = %[[RANGE]]#0 to %[[RANGE]]#1 step %c16
-// CHECK:             memref.prefetch %arg2[%[[B]], %[[KH]], {{.*}}], read, locality<2>, data
-// CHECK:             memref.prefetch %arg1[%[[B]], %[[KH]], {{.*}}], read, locality<2>, data
+// While a key is scored, the V row 8 keys on is prefetched (both lines of
+// its 24 columns); no K prefetch in this phase.
+// CHECK:             arith.addi {{.*}}, %c8 : index
+// CHECK:             memref.prefetch %arg2[%[[B]], %[[KH]], %{{.*}}, %c0], read, locality<2>, data
+// CHECK-NEXT:        memref.prefetch %arg2[%[[B]], %[[KH]], %{{.*}}, %c16], read, locality<2>, data
+// CHECK-NOT:         memref.prefetch %arg1
 // CHECK:             scf.for {{.*}} = %c0 to %c32 step %c16 iter_args({{.*}}) -> (vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>, vector<16xf32>)
 // CHECK:               vector.load %arg1[%[[B]], %[[KH]], {{.*}}] : memref<2x2x40x32xf32>, vector<16xf32>
 // CHECK:               vector.fma {{.*}} : vector<16xf32>
@@ -45,9 +49,17 @@
 // CHECK:             vector.reduction <maxnumf>
 // CHECK:             math.roundeven {{.*}} : vector<16xf32>
 // CHECK:             vector.reduction <add>
-// CHECK:             scf.for {{.*}} iter_args({{.*}}) -> (vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>)
+// P.V runs two passes over the block (rows 0-3, rows 4-7); each prefetches
+// one of the two lines of the K row a block and 8 keys (24) ahead.
+// CHECK:             scf.for %[[J0:.*]] = {{.*}} iter_args({{.*}}) -> (vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>)
+// CHECK:               arith.addi %[[J0]], %c24 : index
+// CHECK:               memref.prefetch %arg1[%[[B]], %[[KH]], %{{.*}}, %c0], read, locality<2>, data
+// CHECK-NOT:           memref.prefetch
 // CHECK:               vector.load %arg2[%[[B]], %[[KH]], {{.*}}] : memref<2x2x40x24xf32>, vector<24xf32>
 // CHECK:               vector.fma {{.*}} : vector<24xf32>
+// CHECK:             scf.for %[[J1:.*]] = {{.*}} iter_args({{.*}}) -> (vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>)
+// CHECK:               arith.addi %[[J1]], %c24 : index
+// CHECK:               memref.prefetch %arg1[%[[B]], %[[KH]], %{{.*}}, %c16], read, locality<2>, data
 // CHECK:           vector.store {{.*}}, %arg3[%[[B]], {{.*}}] : memref<2x8x3x24xf32>, vector<24xf32>
 // CHECK-NOT:     kv.attention
 // With transposed K blocks the scores are broadcast FMAs over a [D, block]
