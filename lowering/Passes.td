@@ -62,8 +62,10 @@ def CpuVectorizeAttentionPass
     rows' visible ranges only (fully masked blocks of causal, window or
     length bounds are never visited), computes scores with a register-
     blocked dot-product kernel (small tiles: decode) or broadcast FMAs over
-    transposed K blocks (tiles of 16 rows or more), updates the running
-    max/sum with vector exp (the rows' rescale factors as one vector) and
+    the tile's query rows transposed once (tiles of 16 rows or more:
+    scores, running max and sums then hold 16 rows per vector, so nothing
+    is reduced across lanes), updates the running max/sum with vector exp
+    (the rows' rescale factors as one vector) and
     accumulates `P.V` into output rows held in registers. f16/bf16 rows are
     converted on load. Tiles have about `row-tile` query rows (at least one
     row of each head of the group). When tiles are fewer than twice the
@@ -80,21 +82,27 @@ def CpuVectorizeAttentionPass
            "cores">,
     Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
            "Keys per online-softmax block (0: from the target's L1 size, "
-           "doubled up to 128 for the transposed-K kernel)">,
+           "doubled up to 128 for the transposed kernels)">,
     Option<"splits", "splits", "int64_t", /*default=*/"0",
            "Key splits per tile (split-KV); 0: enough splits for twice the "
            "target's cores when tiles are few and keys many; 1: none">,
-    Option<"transposeKeys", "transpose-keys", "int64_t", /*default=*/"-1",
-           "Score kernel: 1 transposes each K block and runs broadcast FMAs, "
-           "0 uses dot products with shuffle reductions, -1 (default) picks "
-           "1 for tiles of at least 16 rows (prefill), 0 below (decode)">,
+    Option<"scoreKernel", "score-kernel", "std::string",
+           /*default=*/"\"auto\"",
+           "Score kernel: dot (dot products with shuffle reductions), "
+           "transposed-keys (each K block transposed, broadcast FMAs), "
+           "transposed-queries (the tile's Q transposed once, scores as "
+           "S^T; tiles of whole 16-row vectors without an explicit mask, "
+           "others fall back to transposed-keys), or auto (default): "
+           "transposed-queries for tiles of 16 rows or more (prefill), dot "
+           "below (decode)">,
     Option<"target", "target", "std::string", /*default=*/"\"host\"",
            "Target description: host, or over host defaults a list like "
            "vector-bits=512,l1=32768,l2=1048576,cores=2">,
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Run tiles in an scf.parallel loop (else sequential scf.for)">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
-           "Prefetch the V rows of the current and K rows of the next block">,
+           "Software-prefetch V rows a few keys ahead while scoring and the "
+           "next block's K rows during P.V">,
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",

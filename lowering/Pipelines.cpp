@@ -69,7 +69,7 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
     tiles.parallel = options.threads;
     tiles.prefetch = options.prefetch;
     tiles.splits = options.splits;
-    tiles.transposeKeys = options.transposeKeys;
+    tiles.scoreKernel = options.scoreKernel;
     tiles.target = options.target;
     pm.addNestedPass<func::FuncOp>(createCpuVectorizeAttentionPass(tiles));
   }

@@ -40,11 +40,11 @@ struct CpuPipelineOptions : KvPipelineOptions<CpuPipelineOptions> {
       llvm::cl::desc("Split-KV chunks per attention tile (0: from the "
                      "target; 1: none)"),
       llvm::cl::init(0)};
-  PassOptions::Option<int64_t> transposeKeys{
-      *this, "transpose-keys",
-      llvm::cl::desc("Score kernel: 1 transposed K blocks, 0 dot products, "
-                     "-1 by tile size (default)"),
-      llvm::cl::init(-1)};
+  PassOptions::Option<std::string> scoreKernel{
+      *this, "score-kernel",
+      llvm::cl::desc("Score kernel: auto (by tile size, default), dot, "
+                     "transposed-keys or transposed-queries"),
+      llvm::cl::init("auto")};
   PassOptions::Option<std::string> target{
       *this, "target",
       llvm::cl::desc("CPU description: host, or vector-bits=..,l1=..,l2=..,"

@@ -8,15 +8,17 @@
 // attention loop over blocks of keys limited to the union of its rows'
 // visible ranges (causal, window and length bounds skip whole blocks):
 //
-//   scores  S[m, j]  = (scale * Q[m]) . K[j]       one K row load per key,
-//                                                   whole-row vector dot
+//   scores  S[m, j]  = (scale * Q[m]) . K[j]
 //   softmax          running max / sum per row, P = exp(S - max) as vectors
-//   output  O[m]    += P[m, j] * V[j]              row kept in registers
+//   output  O[m]    += P[m, j] * V[j]              rows kept in registers
 //
-// Rows are f32 vectors of the head dim (vector<D x f32>), so any head dim
-// works; LLVM splits them into the target's registers. f16/bf16 K/V rows are
-// converted on load. Ops whose buffers are not unit-stride rows are left to
-// kv-lower-to-loops.
+// Scores come from one of three kernels: dot products of whole rows reduced
+// by shuffle trees (decode: a few rows per tile); broadcast FMAs over the
+// tile's Q transposed once per tile, giving S^T with 16 rows per vector
+// (prefill); or broadcast FMAs over each K block transposed (prefill tiles
+// the former does not take). Rows are f32 vectors of the head dim, so any
+// head dim works; f16/bf16 K/V rows are converted on load. Ops whose buffers
+// are not unit-stride rows are left to kv-lower-to-loops.
 //
 //===----------------------------------------------------------------------===//
 
@@ -33,8 +35,10 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+#include "llvm/ADT/StringSwitch.h"
 
 #include <limits>
+#include <numeric>
 
 namespace mlir::kv {
 #define GEN_PASS_DEF_CPUVECTORIZEATTENTIONPASS
@@ -46,6 +50,23 @@ using namespace mlir::kv;
 
 namespace {
 
+/// How a tile computes its block of scores S = Q . K^T.
+enum class ScoreKernel {
+  Auto,              // by tile: TransposedQueries from 16 rows, else Dot
+  Dot,               // dot products with shuffle reductions (decode)
+  TransposedKeys,    // each K block transposed, broadcast FMAs over it
+  TransposedQueries, // the tile's Q transposed once, scores as S^T
+};
+
+std::optional<ScoreKernel> parseScoreKernel(StringRef name) {
+  return llvm::StringSwitch<std::optional<ScoreKernel>>(name)
+      .Case("auto", ScoreKernel::Auto)
+      .Case("dot", ScoreKernel::Dot)
+      .Case("transposed-keys", ScoreKernel::TransposedKeys)
+      .Case("transposed-queries", ScoreKernel::TransposedQueries)
+      .Default(std::nullopt);
+}
+
 /// Tiling choices for one attention op.
 struct TileConfig {
   int64_t rowTarget = 0; // query rows (all heads of a group) per tile; 0: auto
@@ -54,7 +75,7 @@ struct TileConfig {
   bool parallel = true;
   bool prefetch = true;
   int64_t splits = 0; // key splits per tile; 0 picks from the target
-  int64_t transposeKeys = -1; // 1: transposed score kernel, 0: dots, -1: auto
+  ScoreKernel scoreKernel = ScoreKernel::Auto;
 };
 
 /// The attention description shared with the scalar lowering.
@@ -249,6 +270,49 @@ constexpr int64_t kTransposeKeys = 16;
 constexpr int64_t kTransposedRows = 6;
 constexpr int64_t kTransposedKeyVectors = 2;
 
+/// Widens a vector of `width` <= 16 f32 lanes to 16 by doubling shuffles (a
+/// shuffle indexes at most twice its operand width); the extra lanes are
+/// copies that become transposed rows past the tail, never stored.
+Value widenTo16Lanes(TileEmitter &e, Value v, int64_t width) {
+  for (int64_t w = width; w < kTransposeKeys;) {
+    int64_t next = std::min(2 * w, kTransposeKeys);
+    v = vector::ShuffleOp::create(e.b, e.loc, v, v,
+                                  llvm::to_vector(llvm::seq<int64_t>(0, next)));
+    w = next;
+  }
+  return v;
+}
+
+/// Transposes 16 vectors of 16 lanes in four butterfly stages of
+/// two-source shuffles: stage b swaps the off-diagonal b x b blocks of every
+/// 2b x 2b block.
+SmallVector<Value> transpose16x16(TileEmitter &e, SmallVector<Value> tile) {
+  for (int64_t blockSize : {8, 4, 2, 1}) {
+    SmallVector<int64_t> lo, hi;
+    for (int64_t k = 0; k < kTransposeKeys; k += 2 * blockSize) {
+      for (int64_t c = 0; c < blockSize; ++c)
+        lo.push_back(k + c);
+      for (int64_t c = 0; c < blockSize; ++c)
+        lo.push_back(kTransposeKeys + k + c);
+      for (int64_t c = 0; c < blockSize; ++c)
+        hi.push_back(k + blockSize + c);
+      for (int64_t c = 0; c < blockSize; ++c)
+        hi.push_back(kTransposeKeys + k + blockSize + c);
+    }
+    SmallVector<Value> next(tile);
+    for (int64_t i = 0; i < kTransposeKeys; ++i) {
+      if ((i / blockSize) % 2)
+        continue;
+      next[i] = vector::ShuffleOp::create(e.b, e.loc, tile[i],
+                                          tile[i + blockSize], lo);
+      next[i + blockSize] = vector::ShuffleOp::create(
+          e.b, e.loc, tile[i], tile[i + blockSize], hi);
+    }
+    tile = next;
+  }
+  return tile;
+}
+
 /// S = qs . K^T for wide tiles: the block's K rows are transposed once, 16x16
 /// at a time, into kt[D][block] (amortised over the tile's rows), then
 /// S[m, n:n+16] = sum_d qs[m, d] * kt[d, n:n+16] runs as plain broadcast FMAs
@@ -280,42 +344,9 @@ void emitScoresTransposed(TileEmitter &e, const AttentionParts &a,
         idx.push_back(e.index(d0));
         Value v = e.widen(a.keys, vector::LoadOp::create(
             b, loc, VectorType::get({width}, keyElement), rows[r].first, idx));
-        // Widen a head-dim tail to 16 lanes by doubling shuffles (a shuffle
-        // indexes at most twice its operand width); the extra lanes become
-        // transposed rows past the tail, which are never stored.
-        for (int64_t w = width; w < kTransposeKeys;) {
-          int64_t next = std::min(2 * w, kTransposeKeys);
-          v = vector::ShuffleOp::create(
-              b, loc, v, v, llvm::to_vector(llvm::seq<int64_t>(0, next)));
-          w = next;
-        }
-        tile.push_back(v);
+        tile.push_back(widenTo16Lanes(e, v, width));
       }
-      // 16x16 transpose in four butterfly stages of two-source shuffles:
-      // stage b swaps the off-diagonal b x b blocks of every 2b x 2b block.
-      for (int64_t blockSize : {8, 4, 2, 1}) {
-        SmallVector<int64_t> lo, hi;
-        for (int64_t k = 0; k < kTransposeKeys; k += 2 * blockSize) {
-          for (int64_t c = 0; c < blockSize; ++c)
-            lo.push_back(k + c);
-          for (int64_t c = 0; c < blockSize; ++c)
-            lo.push_back(kTransposeKeys + k + c);
-          for (int64_t c = 0; c < blockSize; ++c)
-            hi.push_back(k + blockSize + c);
-          for (int64_t c = 0; c < blockSize; ++c)
-            hi.push_back(kTransposeKeys + k + blockSize + c);
-        }
-        SmallVector<Value> next(tile);
-        for (int64_t i = 0; i < kTransposeKeys; ++i) {
-          if ((i / blockSize) % 2)
-            continue;
-          next[i] = vector::ShuffleOp::create(b, loc, tile[i],
-                                              tile[i + blockSize], lo);
-          next[i + blockSize] = vector::ShuffleOp::create(
-              b, loc, tile[i], tile[i + blockSize], hi);
-        }
-        tile = next;
-      }
+      tile = transpose16x16(e, tile);
       for (int64_t c = 0; c < width; ++c)
         vector::StoreOp::create(b, loc, tile[c], kt,
                                 ValueRange{e.index(d0 + c), n0});
@@ -362,6 +393,108 @@ void emitScoresTransposed(TileEmitter &e, const AttentionParts &a,
                          e.add(n0, e.index(n * kTransposeKeys))});
     }
   });
+}
+
+/// Keys and 16-row vectors per register block of the query-transposed score
+/// kernel: 6 x 4 accumulators (the kernel's K values are broadcast straight
+/// from memory, so 28 of the 32 zmm registers hold live values).
+constexpr int64_t kQueryTransposedKeys = 6;
+constexpr int64_t kQueryTransposedRowVectors = 4;
+
+/// qsT[d][m] = qs[m][d] for a tile whose rows come in sixteens: 16x16
+/// transposes, once per tile (a K-transposed tile transposes every K block
+/// it visits instead).
+void emitQueryTranspose(TileEmitter &e, int64_t tileRows, int64_t headDim,
+                        Value qs, Value qsT) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  Value c0 = e.index(0);
+  forRange(e, c0, e.index(tileRows / kTransposeKeys), [&](Value group) {
+    Value m0 = e.mul(group, e.index(kTransposeKeys));
+    auto transposeColumns = [&](Value d0, int64_t width) {
+      SmallVector<Value> tile;
+      for (int64_t r = 0; r < kTransposeKeys; ++r) {
+        Value v = vector::LoadOp::create(b, loc, VectorType::get({width}, f32),
+                                         qs,
+                                         ValueRange{e.add(m0, e.index(r)), d0});
+        tile.push_back(widenTo16Lanes(e, v, width));
+      }
+      tile = transpose16x16(e, tile);
+      for (int64_t c = 0; c < width; ++c)
+        vector::StoreOp::create(b, loc, tile[c], qsT,
+                                ValueRange{e.add(d0, e.index(c)), m0});
+    };
+    int64_t full = headDim / kTransposeKeys, tail = headDim % kTransposeKeys;
+    forRange(e, c0, e.index(full), [&](Value chunk) {
+      transposeColumns(e.mul(chunk, e.index(kTransposeKeys)), kTransposeKeys);
+    });
+    if (tail)
+      transposeColumns(e.index(full * kTransposeKeys), tail);
+  });
+}
+
+/// S^T = K . qsT for tiles whose rows come in sixteens: sT[n][m:m+16] =
+/// sum_d K[jb + n][d] * qsT[d][m:m+16], in kQueryTransposedKeys x
+/// kQueryTransposedRowVectors register blocks of broadcast FMAs. K rows are
+/// read straight from the cache (no per-block transpose, no horizontal
+/// reduction); keys past the tile's range read the last key.
+void emitScoresQueriesTransposed(TileEmitter &e, const AttentionParts &a,
+                                 const TileConfig &config, Value bIdx,
+                                 Value kh, Value jb, Value lastKey,
+                                 int64_t tileRows, int64_t headDim,
+                                 int64_t block, Value qsT, Value scoresT) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  Value c0 = e.index(0);
+  auto lanes = VectorType::get({kTransposeKeys}, f32);
+  Value zero = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(cast<ShapedType>(lanes), b.getF32FloatAttr(0.0f)));
+  auto emitKeys = [&](Value n0, int64_t keys) {
+    auto rows = keyRowsWithPrefetch(e, a, config, bIdx, kh, jb, n0, keys,
+                                    lastKey);
+    for (auto [v0, vr] :
+         chunks(tileRows / kTransposeKeys, kQueryTransposedRowVectors)) {
+      SmallVector<Value> init(keys * vr, zero);
+      auto dLoop = scf::ForOp::create(b, loc, c0, e.index(headDim),
+                                      e.index(1), init);
+      {
+        OpBuilder::InsertionGuard guard(b);
+        b.setInsertionPointToStart(dLoop.getBody());
+        Value d = dLoop.getInductionVar();
+        SmallVector<Value> queries, next;
+        for (int64_t v = 0; v < vr; ++v)
+          queries.push_back(vector::LoadOp::create(
+              b, loc, lanes, qsT,
+              ValueRange{d, e.index((v0 + v) * kTransposeKeys)}));
+        for (int64_t n = 0; n < keys; ++n) {
+          SmallVector<Value, 5> idx(rows[n].second.begin(),
+                                    rows[n].second.end());
+          idx.push_back(d);
+          Value k = e.widen(a.keys, memref::LoadOp::create(
+                                        b, loc, rows[n].first, idx));
+          Value kv = vector::BroadcastOp::create(b, loc, lanes, k);
+          for (int64_t v = 0; v < vr; ++v)
+            next.push_back(vector::FMAOp::create(
+                b, loc, kv, queries[v], dLoop.getRegionIterArg(n * vr + v)));
+        }
+        scf::YieldOp::create(b, loc, next);
+      }
+      for (int64_t n = 0; n < keys; ++n)
+        for (int64_t v = 0; v < vr; ++v)
+          vector::StoreOp::create(
+              b, loc, dLoop.getResult(n * vr + v), scoresT,
+              ValueRange{e.add(n0, e.index(n)),
+                         e.index((v0 + v) * kTransposeKeys)});
+    }
+  };
+  forRange(e, c0, e.index(block / kQueryTransposedKeys), [&](Value nb) {
+    emitKeys(e.mul(nb, e.index(kQueryTransposedKeys)), kQueryTransposedKeys);
+  });
+  if (int64_t rest = block % kQueryTransposedKeys)
+    emitKeys(e.index(block - rest), rest);
 }
 
 /// The lane sums of n vector<16xf32> (n a power of two, at most 16) as one
@@ -645,6 +778,121 @@ void emitSoftmaxUpdate(TileEmitter &e, const AttentionParts &a, Value bIdx,
   vector::StoreOp::create(b, loc, sum, rowSum, c0);
 }
 
+/// The online-softmax update of emitSoftmaxUpdate for transposed scores
+/// (sT[n][m], rows as lanes): per 16 rows, one pass over the block's keys
+/// for soft-cap, masks and the running max, one for P = exp(S - max) and
+/// the sums; every row statistic is a vector of 16 rows, so nothing is
+/// reduced across lanes. No explicit-mask operand (those tiles use the
+/// row-major scores).
+void emitSoftmaxUpdateColumns(TileEmitter &e, const AttentionParts &a,
+                              Value jb, Value jEnd, int64_t tileRows,
+                              int64_t block, Value scoresT, Value rowLo,
+                              Value rowHi, Value rowMax, Value rowSum,
+                              Value rowScale) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  Type f32 = b.getF32Type();
+  auto lanes = VectorType::get({kTransposeKeys}, f32);
+  auto indexLanes = VectorType::get({kTransposeKeys}, b.getIndexType());
+  Value c0 = e.index(0);
+  auto splat = [&](double v) -> Value {
+    return vector::BroadcastOp::create(b, loc, lanes, e.f32(v));
+  };
+  auto nnan = arith::FastMathFlags::nnan;
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  Value blockEnd = e.add(jb, e.index(block));
+  forRange(e, c0, e.index(tileRows / kTransposeKeys), [&](Value group) {
+    Value m0 = e.mul(group, e.index(kTransposeKeys));
+    Value lo = vector::LoadOp::create(b, loc, indexLanes, rowLo, m0);
+    Value hi = arith::MinSIOp::create(
+        b, loc, vector::LoadOp::create(b, loc, indexLanes, rowHi, m0),
+        vector::BroadcastOp::create(b, loc, indexLanes, jEnd));
+    // Whole blocks visible to all 16 rows skip the index compares.
+    Value whole = vector::ReductionOp::create(
+        b, loc, vector::CombiningKind::AND,
+        arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::sle, lo,
+                vector::BroadcastOp::create(b, loc, indexLanes, jb)),
+            arith::CmpIOp::create(
+                b, loc, arith::CmpIPredicate::sle,
+                vector::BroadcastOp::create(b, loc, indexLanes, blockEnd),
+                hi)));
+    auto maxPass = [&](bool masked) {
+      auto loop = scf::ForOp::create(b, loc, c0, e.index(block), e.index(1),
+                                     ValueRange{splat(-kInf)});
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(loop.getBody());
+      Value n = loop.getInductionVar();
+      Value s = vector::LoadOp::create(b, loc, lanes, scoresT,
+                                       ValueRange{n, m0});
+      bool rewrite = masked || a.softcap;
+      if (a.softcap) {
+        Value cap = splat(*a.softcap);
+        s = arith::MulFOp::create(
+            b, loc, cap, e.tanh(arith::DivFOp::create(b, loc, s, cap)));
+      }
+      if (masked) {
+        Value key = vector::BroadcastOp::create(b, loc, indexLanes,
+                                                e.add(jb, n));
+        Value visible = arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, key, lo),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, key, hi));
+        s = arith::SelectOp::create(b, loc, visible, s, splat(-kInf));
+      }
+      if (rewrite)
+        vector::StoreOp::create(b, loc, s, scoresT, ValueRange{n, m0});
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{arith::MaxNumFOp::create(b, loc, loop.getRegionIterArg(0),
+                                              s, nnan)});
+      return loop.getResult(0);
+    };
+    auto ifPartial = scf::IfOp::create(b, loc, TypeRange{lanes}, whole,
+                                       /*withElseRegion=*/true);
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(ifPartial.thenBlock());
+      scf::YieldOp::create(b, loc, maxPass(/*masked=*/false));
+      b.setInsertionPointToStart(ifPartial.elseBlock());
+      scf::YieldOp::create(b, loc, maxPass(/*masked=*/true));
+    }
+    Value oldMax = vector::LoadOp::create(b, loc, lanes, rowMax, m0);
+    Value newMax =
+        arith::MaxNumFOp::create(b, loc, oldMax, ifPartial.getResult(0), nnan);
+    // Rows with nothing visible yet keep P = 0 and alpha = 1.
+    Value live = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE,
+                                       newMax, splat(-kInf));
+    Value base = arith::SelectOp::create(b, loc, live, newMax, splat(0.0));
+    auto expLoop = scf::ForOp::create(b, loc, c0, e.index(block), e.index(1),
+                                      ValueRange{splat(0.0)});
+    {
+      OpBuilder::InsertionGuard guard(b);
+      b.setInsertionPointToStart(expLoop.getBody());
+      Value n = expLoop.getInductionVar();
+      Value s = vector::LoadOp::create(b, loc, lanes, scoresT,
+                                       ValueRange{n, m0});
+      Value p = e.exp(arith::SubFOp::create(b, loc, s, base));
+      vector::StoreOp::create(b, loc, p, scoresT, ValueRange{n, m0});
+      scf::YieldOp::create(
+          b, loc,
+          ValueRange{arith::AddFOp::create(b, loc, expLoop.getRegionIterArg(0),
+                                           p)});
+    }
+    Value alpha = arith::SelectOp::create(
+        b, loc, live, e.exp(arith::SubFOp::create(b, loc, oldMax, base)),
+        splat(1.0));
+    vector::StoreOp::create(b, loc, alpha, rowScale, m0);
+    vector::StoreOp::create(b, loc, newMax, rowMax, m0);
+    Value sum = math::FmaOp::create(
+        b, loc, vector::LoadOp::create(b, loc, lanes, rowSum, m0), alpha,
+        expLoop.getResult(0));
+    vector::StoreOp::create(b, loc, sum, rowSum, m0);
+  });
+}
+
 /// acc[m] = rowScale[m] * acc[m] + sum_j P[m, j] V[j] in register blocks of
 /// kRowsPerKernel rows x kValueColumns output columns; each V chunk loaded
 /// once per block of rows. With prefetch on, the passes over the block
@@ -654,7 +902,7 @@ void emitValueProducts(TileEmitter &e, const AttentionParts &a,
                        const TileConfig &config, Value bIdx, Value kh,
                        Value jb, Value jEnd, Value lastKey, int64_t block,
                        int64_t tileRows, int64_t valueDim, Value probs,
-                       Value rowScale, Value acc) {
+                       bool probsTransposed, Value rowScale, Value acc) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Type f32 = b.getF32Type();
@@ -699,8 +947,10 @@ void emitValueProducts(TileEmitter &e, const AttentionParts &a,
         Value n = e.sub(j, jb);
         SmallVector<Value> next;
         for (int64_t k = 0; k < mr; ++k) {
-          Value p = memref::LoadOp::create(b, loc, probs,
-                                           ValueRange{e.index(m0 + k), n});
+          Value row = e.index(m0 + k);
+          Value p = memref::LoadOp::create(
+              b, loc, probs,
+              probsTransposed ? ValueRange{n, row} : ValueRange{row, n});
           next.push_back(vector::FMAOp::create(
               b, loc, vector::BroadcastOp::create(b, loc, colType, p), v,
               jLoop.getRegionIterArg(k)));
@@ -779,15 +1029,19 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
   };
   int64_t rowsPerHead = rowsFor(config.rowTarget);
   if (config.rowTarget <= 0) {
-    // 64 rows amortise the transposed kernel's K transposes and the
-    // per-block softmax; fewer (down to 16) when the tiles would not give
-    // every core two.
+    // 64 rows amortise the per-block softmax and the transposes; fewer
+    // (down to 16) when the tiles would not give every core two.
     for (int64_t target : {64, 32, 16}) {
       rowsPerHead = rowsFor(target);
       if (batch * kvHeads * llvm::divideCeil(qLen, rowsPerHead) >=
           2 * config.target.cores)
         break;
     }
+    // Whole 16-row vectors for the query-transposed kernel where the group
+    // allows (group 3: 21 -> 16 rows per head; group 6: 10 -> 8).
+    int64_t unit = kTransposeKeys / std::gcd(group, kTransposeKeys);
+    if (rowsPerHead > unit)
+      rowsPerHead -= rowsPerHead % unit;
   }
   int64_t tileRows = group * rowsPerHead;
   int64_t tilesPerHead = (qLen + rowsPerHead - 1) / rowsPerHead;
@@ -801,15 +1055,25 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
         (headDim * bits(a.keys.memref) + valueDim * bits(a.values.memref)) /
         8);
   }
-  // Tiles with many rows amortise a transpose of each K block and use the
-  // reduction-free score kernel (10-25 % faster than the dot kernel on Zen 4
-  // prefill at 64 rows); small (decode) tiles use dot products.
-  bool transposeKeys = config.transposeKeys > 0 ||
-                       (config.transposeKeys < 0 && tileRows >= 16);
+  // Tiles with many rows use a reduction-free score kernel over a
+  // transposed operand: the tile's Q, transposed once (P3 8 % faster than
+  // with K blocks transposed per block, P1 5-10 %), unless the tile's rows
+  // do not fill 16-lane vectors or an explicit mask wants the row-major
+  // scores; small (decode) tiles use dot products.
+  ScoreKernel kernel = config.scoreKernel;
+  if (kernel == ScoreKernel::Auto)
+    kernel = tileRows >= kTransposeKeys ? ScoreKernel::TransposedQueries
+                                        : ScoreKernel::Dot;
+  if (kernel == ScoreKernel::TransposedQueries &&
+      (a.mask || tileRows % kTransposeKeys != 0))
+    kernel = ScoreKernel::TransposedKeys;
+  bool transposeKeys = kernel == ScoreKernel::TransposedKeys;
+  bool transposeQueries = kernel == ScoreKernel::TransposedQueries;
   // The transposed kernel reuses each K block over many rows: blocks twice
   // the L1-sized default halve the per-block softmax and P.V loop overheads
   // (measured faster on Zen 4 although K and V no longer fit L1).
-  if (transposeKeys && config.keyBlock <= 0 && a.kvLen >= 2 * block)
+  if ((transposeKeys || transposeQueries) && config.keyBlock <= 0 &&
+      a.kvLen >= 2 * block)
     block = std::min<int64_t>(2 * block, 128);
   block = llvm::alignTo(block, transposeKeys
                                    ? kTransposeKeys * kTransposedKeyVectors
@@ -898,7 +1162,11 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     };
     Value qs = scratch({tileRows, headDim}, f32);
     Value acc = scratch({tileRows, valueDim}, f32);
-    Value probs = scratch({tileRows, block}, f32);
+    // Scores, then probabilities, of a block: [row][key], or [key][row]
+    // (S^T) for the query-transposed kernel, which also keeps Q^T.
+    Value probs = transposeQueries ? scratch({block, tileRows}, f32)
+                                   : scratch({tileRows, block}, f32);
+    Value qsT = transposeQueries ? scratch({headDim, tileRows}, f32) : Value();
     Value kt = transposeKeys ? scratch({headDim, block}, f32) : Value();
     Value rowMax = scratch({tileRows}, f32);
     Value rowSum = scratch({tileRows}, f32);
@@ -957,6 +1225,8 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       scf::YieldOp::create(b, loc, ValueRange{tileLo, tileHi});
     }
     Value tileLo = rowSetup.getResult(0), tileHi = rowSetup.getResult(1);
+    if (transposeQueries)
+      emitQueryTranspose(e, tileRows, headDim, qs, qsT);
 
     // This split's share of the tile's keys, in whole blocks.
     Value keysLo = tileLo, keysHi = tileHi;
@@ -979,17 +1249,25 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       Value jb = blockLoop.getInductionVar();
       Value jEnd = e.minS(e.add(jb, e.index(block)), hi);
       Value lastKey = e.sub(hi, c1);
-      if (transposeKeys)
-        emitScoresTransposed(e, parts, config, bIdx, kh, jb, lastKey,
-                             tileRows, headDim, block, qs, kt, probs);
-      else
-        emitScores(e, parts, config, bIdx, kh, row0, jb, lastKey, tileRows,
-                   rowsPerHead, group, headDim, block, qs, probs);
-      emitSoftmaxUpdate(e, parts, bIdx, kh, row0, jb, jEnd, tileRows,
-                        rowsPerHead, group, qLen, block, probs, rowLo, rowHi,
-                        rowMax, rowSum, rowScale, blockSums);
+      if (transposeQueries) {
+        emitScoresQueriesTransposed(e, parts, config, bIdx, kh, jb, lastKey,
+                                    tileRows, headDim, block, qsT, probs);
+        emitSoftmaxUpdateColumns(e, parts, jb, jEnd, tileRows, block, probs,
+                                 rowLo, rowHi, rowMax, rowSum, rowScale);
+      } else {
+        if (transposeKeys)
+          emitScoresTransposed(e, parts, config, bIdx, kh, jb, lastKey,
+                               tileRows, headDim, block, qs, kt, probs);
+        else
+          emitScores(e, parts, config, bIdx, kh, row0, jb, lastKey, tileRows,
+                     rowsPerHead, group, headDim, block, qs, probs);
+        emitSoftmaxUpdate(e, parts, bIdx, kh, row0, jb, jEnd, tileRows,
+                          rowsPerHead, group, qLen, block, probs, rowLo,
+                          rowHi, rowMax, rowSum, rowScale, blockSums);
+      }
       emitValueProducts(e, parts, config, bIdx, kh, jb, jEnd, lastKey, block,
-                        tileRows, valueDim, probs, rowScale, acc);
+                        tileRows, valueDim, probs, transposeQueries, rowScale,
+                        acc);
     };
     if (!past) {
       emitKeyLoop(keysLo, keysHi, a);
@@ -1156,7 +1434,15 @@ struct CpuVectorizeAttentionPass
     config.parallel = parallel;
     config.prefetch = prefetch;
     config.splits = splits;
-    config.transposeKeys = transposeKeys;
+    std::optional<ScoreKernel> kernel = parseScoreKernel(scoreKernel);
+    if (!kernel) {
+      getOperation()->emitError()
+          << "kv-cpu-vectorize-attention: unknown score-kernel '"
+          << scoreKernel
+          << "' (expects auto, dot, transposed-keys or transposed-queries)";
+      return signalPassFailure();
+    }
+    config.scoreKernel = *kernel;
     std::string error;
     std::optional<CpuTarget> parsed = CpuTarget::parse(target, error);
     if (!parsed) {

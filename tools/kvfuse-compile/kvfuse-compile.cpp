@@ -88,11 +88,11 @@ static cl::opt<int64_t>
            cl::desc("Split-KV chunks per attention tile (0: from the "
                     "target; 1: none)"),
            cl::init(0));
-static cl::opt<int64_t> transposeKeys(
-    "transpose-keys",
-    cl::desc("Score kernel: 1 transposed K blocks, 0 dot products, "
-             "-1 by tile size (default)"),
-    cl::init(-1));
+static cl::opt<std::string> scoreKernel(
+    "score-kernel",
+    cl::desc("CPU score kernel: auto (by tile size, default), dot, "
+             "transposed-keys or transposed-queries"),
+    cl::init("auto"));
 static cl::opt<bool>
     prefetch("prefetch",
              cl::desc("CPU: software-prefetch K/V rows ahead of the "
@@ -459,7 +459,7 @@ int main(int argc, char **argv) {
   options.keyBlock = keyBlock;
   options.splits = splits;
   options.rowTile = rowTile;
-  options.transposeKeys = transposeKeys;
+  options.scoreKernel = scoreKernel;
   options.prefetch = prefetch;
   options.target = info->backendSpec;
   options.raise = raise;

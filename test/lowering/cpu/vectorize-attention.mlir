@@ -2,7 +2,7 @@
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{parallel=false prefetch=false}))" | FileCheck %s --check-prefix=SEQ
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=SPLIT
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64 splits=1}))" | FileCheck %s --check-prefix=NOSPLIT
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16 transpose-keys=1}))" | FileCheck %s --check-prefix=TRANSPOSED
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16 score-kernel=transposed-keys}))" | FileCheck %s --check-prefix=TRANSPOSED
 
 // GQA group of 4 (8 query heads, 2 KV heads), Sq = 3: a tile holds 2 rows of
 // each of the 4 heads (row-tile 8), so the parallel loop runs over
