@@ -1033,7 +1033,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     // (down to 16) when the tiles would not give every core two.
     for (int64_t target : {64, 32, 16}) {
       rowsPerHead = rowsFor(target);
-      if (batch * kvHeads * llvm::divideCeil(qLen, rowsPerHead) >=
+      if (batch * kvHeads * ((qLen + rowsPerHead - 1) / rowsPerHead) >=
           2 * config.target.cores)
         break;
     }

@@ -421,6 +421,15 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerMLIRContextCLOptions();
   registerAsmPrinterCLOptions();
+  // --help lists kvfuse-compile's own options, not the thousands every
+  // linked LLVM back end registers (hidden, they still parse).
+  static cl::OptionCategory kvfuseOptions("kvfuse-compile options");
+  for (cl::Option *option : std::initializer_list<cl::Option *>{
+           &inputFile, &outputPath, &emit, &keyBlock, &rowTile, &splits,
+           &scoreKernel, &prefetch, &target, &ptxas, &raise, &fuseAppend,
+           &reference, &march, &compiler, &keepIR})
+    option->addCategory(kvfuseOptions);
+  cl::HideUnrelatedOptions(kvfuseOptions);
   cl::ParseCommandLineOptions(argc, argv,
                               "kvfuse-compile: kv IR to a CPU or GPU artifact\n");
 
