@@ -18,6 +18,7 @@ config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(("%kvfuse_libs", config.kvfuse_libs_dir))
 config.substitutions.append(("%kvfuse_src", config.kvfuse_src_root))
 config.substitutions.append(("%kvfuse_bin", config.kvfuse_tools_dir))
+config.substitutions.append(("%kvfuse_obj_root", config.kvfuse_obj_root))
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

@@ -49,7 +49,7 @@ struct Options {
   std::vector<std::string> examples;
   int64_t steps = 16;
   std::string layout = "contiguous";
-  std::string compiler, workDir, examplesDir = KVFUSE_EXAMPLES_DIR;
+  std::string compiler, workDir, examplesDir;
   double tolerance = 1e-4;
   int64_t window = 0; // HF sliding_window override; 0 = the model's own
   std::string cacheType; // cache element type override; "" = the model's own
@@ -654,6 +654,13 @@ int main(int argc, char **argv) {
   }
   if (opt.compiler.empty())
     opt.compiler = selfDir() + "/kvfuse-compile";
+  if (opt.examplesDir.empty()) {
+    // An installed kvfuse-run reads the installed examples; one in the build
+    // tree reads the source tree's.
+    std::string installed = selfDir() + "/../share/kvfuse/examples";
+    opt.examplesDir =
+        access(installed.c_str(), R_OK) == 0 ? installed : KVFUSE_EXAMPLES_DIR;
+  }
   if (!opt.prebuilt && access(opt.compiler.c_str(), X_OK) != 0) {
     fprintf(stderr,
             "kvfuse-run: kvfuse-compile not found at %s (build the "
