@@ -313,6 +313,41 @@ SmallVector<Value> transpose16x16(TileEmitter &e, SmallVector<Value> tile) {
   return tile;
 }
 
+/// A register block of broadcast FMAs over d in [0, depth), from zero:
+/// acc[i * numVectors + j] += broadcast(scalarAt(i, d)) * vectorAt(j, d)
+/// for 16-lane vectors. Both transposed score kernels are this block, with
+/// the roles of Q and K swapped. Returns the accumulators.
+SmallVector<Value>
+emitBroadcastFmaBlock(TileEmitter &e, int64_t depth, int64_t numScalars,
+                      int64_t numVectors,
+                      function_ref<Value(int64_t, Value)> scalarAt,
+                      function_ref<Value(int64_t, Value)> vectorAt) {
+  OpBuilder &b = e.b;
+  Location loc = e.loc;
+  auto lanes = VectorType::get({kTransposeKeys}, b.getF32Type());
+  Value zero = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(cast<ShapedType>(lanes), b.getF32FloatAttr(0.0f)));
+  SmallVector<Value> init(numScalars * numVectors, zero);
+  auto dLoop = scf::ForOp::create(b, loc, e.index(0), e.index(depth),
+                                  e.index(1), init);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(dLoop.getBody());
+  Value d = dLoop.getInductionVar();
+  SmallVector<Value> vectors, next;
+  for (int64_t j = 0; j < numVectors; ++j)
+    vectors.push_back(vectorAt(j, d));
+  for (int64_t i = 0; i < numScalars; ++i) {
+    Value scalar = vector::BroadcastOp::create(b, loc, lanes, scalarAt(i, d));
+    for (int64_t j = 0; j < numVectors; ++j)
+      next.push_back(vector::FMAOp::create(
+          b, loc, scalar, vectors[j],
+          dLoop.getRegionIterArg(i * numVectors + j)));
+  }
+  scf::YieldOp::create(b, loc, next);
+  return SmallVector<Value>(dLoop.getResults());
+}
+
 /// S = qs . K^T for wide tiles: the block's K rows are transposed once, 16x16
 /// at a time, into kt[D][block] (amortised over the tile's rows), then
 /// S[m, n:n+16] = sum_d qs[m, d] * kt[d, n:n+16] runs as plain broadcast FMAs
@@ -359,36 +394,21 @@ void emitScoresTransposed(TileEmitter &e, const AttentionParts &a,
     Value n0 = e.mul(nb, e.index(keysPerKernel));
     for (auto [m0, mr] : chunks(tileRows, kTransposedRows)) {
       int64_t nr = kTransposedKeyVectors;
-      Value zero = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(cast<ShapedType>(lanes),
-                                         b.getF32FloatAttr(0.0f)));
-      SmallVector<Value> init(mr * nr, zero);
-      auto dLoop = scf::ForOp::create(b, loc, c0, e.index(headDim),
-                                      e.index(1), init);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(dLoop.getBody());
-        Value d = dLoop.getInductionVar();
-        SmallVector<Value> keys, next;
-        for (int64_t n = 0; n < nr; ++n)
-          keys.push_back(vector::LoadOp::create(
-              b, loc, lanes, kt,
-              ValueRange{d, e.add(n0, e.index(n * kTransposeKeys))}));
-        for (int64_t k = 0; k < mr; ++k) {
-          Value q = vector::BroadcastOp::create(
-              b, loc, lanes,
-              memref::LoadOp::create(b, loc, qs,
-                                     ValueRange{e.index(m0 + k), d}));
-          for (int64_t n = 0; n < nr; ++n)
-            next.push_back(vector::FMAOp::create(
-                b, loc, q, keys[n], dLoop.getRegionIterArg(k * nr + n)));
-        }
-        scf::YieldOp::create(b, loc, next);
-      }
+      SmallVector<Value> sums = emitBroadcastFmaBlock(
+          e, headDim, mr, nr,
+          [&](int64_t k, Value d) -> Value {
+            return memref::LoadOp::create(b, loc, qs,
+                                          ValueRange{e.index(m0 + k), d});
+          },
+          [&](int64_t n, Value d) -> Value {
+            return vector::LoadOp::create(
+                b, loc, lanes, kt,
+                ValueRange{d, e.add(n0, e.index(n * kTransposeKeys))});
+          });
       for (int64_t k = 0; k < mr; ++k)
         for (int64_t n = 0; n < nr; ++n)
           vector::StoreOp::create(
-              b, loc, dLoop.getResult(k * nr + n), probs,
+              b, loc, sums[k * nr + n], probs,
               ValueRange{e.index(m0 + k),
                          e.add(n0, e.index(n * kTransposeKeys))});
     }
@@ -449,43 +469,29 @@ void emitScoresQueriesTransposed(TileEmitter &e, const AttentionParts &a,
   Type f32 = b.getF32Type();
   Value c0 = e.index(0);
   auto lanes = VectorType::get({kTransposeKeys}, f32);
-  Value zero = arith::ConstantOp::create(
-      b, loc,
-      DenseElementsAttr::get(cast<ShapedType>(lanes), b.getF32FloatAttr(0.0f)));
   auto emitKeys = [&](Value n0, int64_t keys) {
     auto rows = keyRowsWithPrefetch(e, a, config, bIdx, kh, jb, n0, keys,
                                     lastKey);
     for (auto [v0, vr] :
          chunks(tileRows / kTransposeKeys, kQueryTransposedRowVectors)) {
-      SmallVector<Value> init(keys * vr, zero);
-      auto dLoop = scf::ForOp::create(b, loc, c0, e.index(headDim),
-                                      e.index(1), init);
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(dLoop.getBody());
-        Value d = dLoop.getInductionVar();
-        SmallVector<Value> queries, next;
-        for (int64_t v = 0; v < vr; ++v)
-          queries.push_back(vector::LoadOp::create(
-              b, loc, lanes, qsT,
-              ValueRange{d, e.index((v0 + v) * kTransposeKeys)}));
-        for (int64_t n = 0; n < keys; ++n) {
-          SmallVector<Value, 5> idx(rows[n].second.begin(),
-                                    rows[n].second.end());
-          idx.push_back(d);
-          Value k = e.widen(a.keys, memref::LoadOp::create(
-                                        b, loc, rows[n].first, idx));
-          Value kv = vector::BroadcastOp::create(b, loc, lanes, k);
-          for (int64_t v = 0; v < vr; ++v)
-            next.push_back(vector::FMAOp::create(
-                b, loc, kv, queries[v], dLoop.getRegionIterArg(n * vr + v)));
-        }
-        scf::YieldOp::create(b, loc, next);
-      }
+      SmallVector<Value> sums = emitBroadcastFmaBlock(
+          e, headDim, keys, vr,
+          [&](int64_t n, Value d) -> Value {
+            SmallVector<Value, 5> idx(rows[n].second.begin(),
+                                      rows[n].second.end());
+            idx.push_back(d);
+            return e.widen(a.keys,
+                           memref::LoadOp::create(b, loc, rows[n].first, idx));
+          },
+          [&](int64_t v, Value d) -> Value {
+            return vector::LoadOp::create(
+                b, loc, lanes, qsT,
+                ValueRange{d, e.index((v0 + v) * kTransposeKeys)});
+          });
       for (int64_t n = 0; n < keys; ++n)
         for (int64_t v = 0; v < vr; ++v)
           vector::StoreOp::create(
-              b, loc, dLoop.getResult(n * vr + v), scoresT,
+              b, loc, sums[n * vr + v], scoresT,
               ValueRange{e.add(n0, e.index(n)),
                          e.index((v0 + v) * kTransposeKeys)});
     }
