@@ -441,6 +441,15 @@ TEST(Attention, Lengths) {
     cases.push_back(base("causal_sq" + std::to_string(sq) + "_skv300")
                         .withLens(sq, 300)
                         .withCausal(300 - sq));
+  // One 16-row tile over 1100 keys: the query-transposed kernel with its
+  // keys split in two chunks (split-KV) and merged.
+  cases.push_back(
+      base("sq16_skv1100_split").withHeads(1, 1).withLens(16, 1100));
+  cases.push_back(base("sq16_skv1100_split_causal_window")
+                      .withHeads(1, 1)
+                      .withLens(16, 1100)
+                      .withCausal(1084)
+                      .withWindow(700, -1));
   // More queries than keys.
   cases.push_back(base("sq129_skv7").withLens(129, 7));
   cases.push_back(base("sq1_skv1_b3").withBatch(3).withLens(1, 1));
