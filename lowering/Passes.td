@@ -49,6 +49,51 @@ def DecomposeAggregatesPass
                            "::mlir::tensor::TensorDialect"];
 }
 
+// Options that steer the CPU tiling plan, shared by kv-cpu-plan-tiles and
+// kv-cpu-vectorize-attention (which plans ops that carry no plan itself).
+defvar CpuTilingOptions = [
+    Option<"rowTile", "row-tile", "int64_t", /*default=*/"0",
+           "Query rows (over all heads of a group) per tile; 0: 64, or 32 "
+           "or 16 when larger tiles are fewer than twice the target's "
+           "cores">,
+    Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
+           "Keys per online-softmax block (0: from the target's L1 size, "
+           "doubled up to 128 for the transposed kernels)">,
+    Option<"splits", "splits", "int64_t", /*default=*/"0",
+           "Key splits per tile (split-KV); 0: enough splits for twice the "
+           "target's cores when tiles are few and keys many; 1: none">,
+    Option<"scoreKernel", "score-kernel", "std::string",
+           /*default=*/"\"auto\"",
+           "Score kernel: dot (dot products with shuffle reductions), "
+           "transposed-keys (each K block transposed, broadcast FMAs), "
+           "transposed-queries (the tile's Q transposed once, scores as "
+           "S^T; tiles of whole 16-row vectors without an explicit mask, "
+           "others fall back to transposed-keys), or auto (default): "
+           "transposed-queries for tiles of 16 rows or more (prefill), dot "
+           "below (decode)">,
+    Option<"target", "target", "std::string", /*default=*/"\"host\"",
+           "Target description: host, or over host defaults a list like "
+           "vector-bits=512,l1=32768,l2=1048576,cores=2">,
+];
+
+def CpuPlanTilesPass
+    : InterfacePass<"kv-cpu-plan-tiles", "mlir::FunctionOpInterface"> {
+  let summary = "Choose each attention op's CPU tiling from a target "
+                "description";
+  let description = [{
+    Records on every `kv.attention`, `kv.partial_attention`,
+    `kv.cache_attention` and `kv.append_attention` (tensor or memref form)
+    the tiling `kv-cpu-vectorize-attention` will follow, as a
+    `kv.cpu_tiles = #kv.cpu_tiles<...>` attribute: query rows per head in a
+    tile (all heads of a KV head's group share a tile), keys per block, key
+    splits (split-KV) and score kernel. They derive from the op's shape and
+    the target's vector width, L1 size and core count unless the options
+    fix them. Ops that already carry a plan keep it, so a plan can be pinned
+    by hand.
+  }];
+  let options = CpuTilingOptions;
+}
+
 def CpuVectorizeAttentionPass
     : InterfacePass<"kv-cpu-vectorize-attention", "mlir::FunctionOpInterface"> {
   let summary = "Tiled, GQA-packed, vectorised and parallel attention loops";
@@ -75,35 +120,13 @@ def CpuVectorizeAttentionPass
     derive from `target` unless given. Ops it cannot handle are left to
     `kv-lower-to-loops`.
   }];
-  let options = [
-    Option<"rowTile", "row-tile", "int64_t", /*default=*/"0",
-           "Query rows (over all heads of a group) per tile; 0: 64, or 32 "
-           "or 16 when larger tiles are fewer than twice the target's "
-           "cores">,
-    Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
-           "Keys per online-softmax block (0: from the target's L1 size, "
-           "doubled up to 128 for the transposed kernels)">,
-    Option<"splits", "splits", "int64_t", /*default=*/"0",
-           "Key splits per tile (split-KV); 0: enough splits for twice the "
-           "target's cores when tiles are few and keys many; 1: none">,
-    Option<"scoreKernel", "score-kernel", "std::string",
-           /*default=*/"\"auto\"",
-           "Score kernel: dot (dot products with shuffle reductions), "
-           "transposed-keys (each K block transposed, broadcast FMAs), "
-           "transposed-queries (the tile's Q transposed once, scores as "
-           "S^T; tiles of whole 16-row vectors without an explicit mask, "
-           "others fall back to transposed-keys), or auto (default): "
-           "transposed-queries for tiles of 16 rows or more (prefill), dot "
-           "below (decode)">,
-    Option<"target", "target", "std::string", /*default=*/"\"host\"",
-           "Target description: host, or over host defaults a list like "
-           "vector-bits=512,l1=32768,l2=1048576,cores=2">,
+  let options = !listconcat(CpuTilingOptions, [
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Run tiles in an scf.parallel loop (else sequential scf.for)">,
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
            "Software-prefetch V rows a few keys ahead while scoring and the "
            "next block's K rows during P.V">,
-  ];
+  ]);
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",

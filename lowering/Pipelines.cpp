@@ -63,13 +63,17 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
   // Attention as parallel vectorised tiles; every other kv op (and any
   // attention the tiler declines) as plain loops.
   if (!options.reference) {
+    // The tiling is chosen (and recorded on each op) first, then followed.
+    CpuPlanTilesPassOptions plan;
+    plan.rowTile = options.rowTile;
+    plan.keyBlock = options.keyBlock;
+    plan.splits = options.splits;
+    plan.scoreKernel = options.scoreKernel;
+    plan.target = options.target;
+    pm.addNestedPass<func::FuncOp>(createCpuPlanTilesPass(plan));
     CpuVectorizeAttentionPassOptions tiles;
-    tiles.rowTile = options.rowTile;
-    tiles.keyBlock = options.keyBlock;
     tiles.parallel = options.threads;
     tiles.prefetch = options.prefetch;
-    tiles.splits = options.splits;
-    tiles.scoreKernel = options.scoreKernel;
     tiles.target = options.target;
     pm.addNestedPass<func::FuncOp>(createCpuVectorizeAttentionPass(tiles));
   }

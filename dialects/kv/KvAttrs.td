@@ -42,4 +42,28 @@ def Kv_PagedLayoutAttr : Kv_Attr<"PagedLayout", "paged"> {
   let genVerifyDecl = 1;
 }
 
+def Kv_CpuTilesAttr : Kv_Attr<"CpuTiles", "cpu_tiles"> {
+  let summary = "The CPU tiling of one attention op";
+  let description = [{
+    Set on an attention op (as `kv.cpu_tiles`) by `kv-cpu-plan-tiles`, or by
+    hand, and followed by `kv-cpu-vectorize-attention`: tiles of
+    `rows_per_head` query rows of every head of a KV head's group, keys in
+    blocks of `key_block`, each tile's keys split into `splits` chunks run in
+    parallel (split-KV), and the score kernel (`dot`, `transposed-keys` or
+    `transposed-queries`).
+
+    ```mlir
+    kv.attention %q, %k, %v : ... outs(%o : ...) {causal,
+        kv.cpu_tiles = #kv.cpu_tiles<rows_per_head = 64, key_block = 128,
+                                     splits = 1,
+                                     score_kernel = "transposed-queries">}
+    ```
+  }];
+  let parameters = (ins "int64_t":$rows_per_head, "int64_t":$key_block,
+                        "int64_t":$splits,
+                        StringRefParameter<"score kernel">:$score_kernel);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+}
+
 #endif // KVFUSE_DIALECTS_KV_KVATTRS_TD

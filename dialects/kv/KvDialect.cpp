@@ -1,6 +1,7 @@
 //===- KvDialect.cpp - kv dialect -----------------------------------------===//
 
 #include "dialects/kv/KvDialect.h"
+#include "dialects/kv/KvAttrs.h"
 #include "dialects/kv/KvOps.h"
 
 using namespace mlir;
@@ -53,6 +54,17 @@ LogicalResult KvDialect::verifyRegionArgAttribute(Operation *op,
 
 LogicalResult KvDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attribute) {
+  if (attribute.getName().strref() == "kv.cpu_tiles") {
+    // A CPU tiling plan (kv-cpu-plan-tiles): on attention ops only.
+    if (!isa<CpuTilesAttr>(attribute.getValue()))
+      return op->emitError() << "expects kv.cpu_tiles to be a "
+                                "#kv.cpu_tiles<...>, got "
+                             << attribute.getValue();
+    if (!isa<AttentionOp, PartialAttentionOp, CacheAttentionOp,
+             AppendAttentionOp>(op))
+      return op->emitError() << "kv.cpu_tiles is only valid on attention ops";
+    return success();
+  }
   if (attribute.getName().strref() != "kv.step_tokens")
     return op->emitError() << "unknown kv attribute '"
                            << attribute.getName().strref() << "'";

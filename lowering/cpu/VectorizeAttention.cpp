@@ -26,6 +26,7 @@
 #include "lowering/Passes.h"
 #include "lowering/common/AttentionSpec.h"
 #include "lowering/common/LoopEmitter.h"
+#include "lowering/cpu/AttentionTiling.h"
 #include "lowering/cpu/CpuTarget.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -35,7 +36,6 @@
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
-#include "llvm/ADT/StringSwitch.h"
 
 #include <limits>
 #include <numeric>
@@ -50,32 +50,12 @@ using namespace mlir::kv;
 
 namespace {
 
-/// How a tile computes its block of scores S = Q . K^T.
-enum class ScoreKernel {
-  Auto,              // by tile: TransposedQueries from 16 rows, else Dot
-  Dot,               // dot products with shuffle reductions (decode)
-  TransposedKeys,    // each K block transposed, broadcast FMAs over it
-  TransposedQueries, // the tile's Q transposed once, scores as S^T
-};
-
-std::optional<ScoreKernel> parseScoreKernel(StringRef name) {
-  return llvm::StringSwitch<std::optional<ScoreKernel>>(name)
-      .Case("auto", ScoreKernel::Auto)
-      .Case("dot", ScoreKernel::Dot)
-      .Case("transposed-keys", ScoreKernel::TransposedKeys)
-      .Case("transposed-queries", ScoreKernel::TransposedQueries)
-      .Default(std::nullopt);
-}
-
-/// Tiling choices for one attention op.
+/// The pass's choices: the tiling requests for ops without a
+/// #kv.cpu_tiles plan, threads and prefetch.
 struct TileConfig {
-  int64_t rowTarget = 0; // query rows (all heads of a group) per tile; 0: auto
-  int64_t keyBlock = 0;   // keys per softmax block; 0 picks from the target
-  CpuTarget target;
+  TilingOptions tiling;
   bool parallel = true;
   bool prefetch = true;
-  int64_t splits = 0; // key splits per tile; 0 picks from the target
-  ScoreKernel scoreKernel = ScoreKernel::Auto;
 };
 
 /// The attention description shared with the scalar lowering.
@@ -266,7 +246,7 @@ keyRowsWithPrefetch(TileEmitter &e, const AttentionParts &a,
 
 /// Keys per transposed block column group and rows per kernel of the
 /// transposed score kernel.
-constexpr int64_t kTransposeKeys = 16;
+constexpr int64_t kTransposeKeys = kTileLanes;
 constexpr int64_t kTransposedRows = 6;
 constexpr int64_t kTransposedKeyVectors = 2;
 
@@ -1020,70 +1000,19 @@ void emitAppendShare(TileEmitter &e, const AttentionParts &a, Value bIdx,
 }
 
 void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
-                        const TileConfig &config) {
+                        const TileConfig &config, const TileShape &shape,
+                        const TilePlan &plan) {
   Location loc = a.op->getLoc();
   TileEmitter e(b, loc);
-  auto queryType = cast<MemRefType>(a.query.getType());
+  int64_t batch = shape.batch, qLen = shape.qLen, headDim = shape.headDim;
+  int64_t valueDim = shape.valueDim, kvHeads = shape.kvHeads;
+  int64_t group = shape.group();
+  int64_t rowsPerHead = plan.rowsPerHead, block = plan.keyBlock;
+  int64_t tileRows = plan.tileRows(shape);
+  int64_t tilesPerHead = plan.tilesPerHead(shape);
+  bool transposeKeys = plan.kernel == ScoreKernel::TransposedKeys;
+  bool transposeQueries = plan.kernel == ScoreKernel::TransposedQueries;
   auto outType = cast<MemRefType>(a.out.getType());
-  int64_t batch = queryType.getDimSize(0), qHeads = queryType.getDimSize(1);
-  int64_t qLen = queryType.getDimSize(2), headDim = queryType.getDimSize(3);
-  int64_t valueDim = outType.getDimSize(3);
-  int64_t kvHeads = cast<MemRefType>(a.keys.memref.getType()).getDimSize(1);
-  int64_t group = qHeads / kvHeads;
-  auto rowsFor = [&](int64_t target) {
-    return std::min(qLen, std::max<int64_t>(1, target / group));
-  };
-  int64_t rowsPerHead = rowsFor(config.rowTarget);
-  if (config.rowTarget <= 0) {
-    // 64 rows amortise the per-block softmax and the transposes; fewer
-    // (down to 16) when the tiles would not give every core two.
-    for (int64_t target : {64, 32, 16}) {
-      rowsPerHead = rowsFor(target);
-      if (batch * kvHeads * ((qLen + rowsPerHead - 1) / rowsPerHead) >=
-          2 * config.target.cores)
-        break;
-    }
-    // Whole 16-row vectors for the query-transposed kernel where the group
-    // allows (group 3: 21 -> 16 rows per head; group 6: 10 -> 8).
-    int64_t unit = kTransposeKeys / std::gcd(group, kTransposeKeys);
-    if (rowsPerHead > unit)
-      rowsPerHead -= rowsPerHead % unit;
-  }
-  int64_t tileRows = group * rowsPerHead;
-  int64_t tilesPerHead = (qLen + rowsPerHead - 1) / rowsPerHead;
-  // Whole score kernels per block.
-  int64_t block = config.keyBlock;
-  if (block <= 0) {
-    auto bits = [](Value v) {
-      return cast<MemRefType>(v.getType()).getElementTypeBitWidth();
-    };
-    block = config.target.keyBlock(
-        (headDim * bits(a.keys.memref) + valueDim * bits(a.values.memref)) /
-        8);
-  }
-  // Tiles with many rows use a reduction-free score kernel over a
-  // transposed operand: the tile's Q, transposed once (P3 8 % faster than
-  // with K blocks transposed per block, P1 5-10 %), unless the tile's rows
-  // do not fill 16-lane vectors or an explicit mask wants the row-major
-  // scores; small (decode) tiles use dot products.
-  ScoreKernel kernel = config.scoreKernel;
-  if (kernel == ScoreKernel::Auto)
-    kernel = tileRows >= kTransposeKeys ? ScoreKernel::TransposedQueries
-                                        : ScoreKernel::Dot;
-  if (kernel == ScoreKernel::TransposedQueries &&
-      (a.mask || tileRows % kTransposeKeys != 0))
-    kernel = ScoreKernel::TransposedKeys;
-  bool transposeKeys = kernel == ScoreKernel::TransposedKeys;
-  bool transposeQueries = kernel == ScoreKernel::TransposedQueries;
-  // The transposed kernel reuses each K block over many rows: blocks twice
-  // the L1-sized default halve the per-block softmax and P.V loop overheads
-  // (measured faster on Zen 4 although K and V no longer fit L1).
-  if ((transposeKeys || transposeQueries) && config.keyBlock <= 0 &&
-      a.kvLen >= 2 * block)
-    block = std::min<int64_t>(2 * block, 128);
-  block = llvm::alignTo(block, transposeKeys
-                                   ? kTransposeKeys * kTransposedKeyVectors
-                                   : kKeysPerKernel);
   Type f32 = b.getF32Type();
   auto rowType = [&](int64_t n) { return VectorType::get({n}, f32); };
   Type indexType = b.getIndexType();
@@ -1093,23 +1022,10 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
   SmallVector<Value, 4> ubs = {e.index(batch), e.index(kvHeads),
                                e.index(tilesPerHead)};
 
-  // Split-KV (flash-decoding): when there are fewer tiles than twice the
-  // cores and the keys are long, each tile's key range is split into
-  // chunks processed in parallel; the partial (O, max, sum) are merged
-  // afterwards. Partials live in stack buffers of the function.
-  int64_t tiles = batch * kvHeads * tilesPerHead;
-  int64_t splits = config.splits;
-  if (splits <= 0) {
-    splits = 1;
-    int64_t cores = config.target.cores;
-    if (tiles < 2 * cores && a.kvLen >= 8 * block)
-      splits = std::min((2 * cores + tiles - 1) / tiles,
-                        a.kvLen / (4 * block));
-  }
-  int64_t partialBytes = splits * tiles * tileRows * (valueDim + 2) * 4;
-  if (partialBytes > (int64_t(1) << 20))
-    splits = 1; // keep the stack bounded; the tiles are many then anyway
-  splits = std::max<int64_t>(1, splits);
+  // Split-KV (flash-decoding): each tile's keys in `splits` chunks
+  // processed in parallel; the partial (O, max, sum) are merged afterwards.
+  // Partials live in stack buffers of the function.
+  int64_t splits = plan.splits;
   Value partOut, partMax, partSum;
   if (splits > 1) {
     OpBuilder::InsertionGuard guard(b);
@@ -1421,10 +1337,18 @@ struct VectorizeAttention : RewritePattern {
       if (ShapedType::isDynamic(fused.getNumNewTokens()))
         return rewriter.notifyMatchFailure(op, "dynamic number of new rows");
     // Quantised caches are not described (and so not matched).
+    std::optional<TileShape> shape = TileShape::of(op);
+    if (!shape)
+      return failure();
     std::optional<AttentionParts> parts = describeAttention(op, rewriter);
     if (!parts)
       return failure();
-    emitTiledAttention(rewriter, *parts, config);
+    // A plan recorded on the op (checked by the pass) or one from the
+    // pass's options.
+    auto recorded = op->getAttrOfType<CpuTilesAttr>(kCpuTilesAttrName);
+    TilePlan plan =
+        recorded ? fromAttr(recorded) : planTiles(*shape, config.tiling);
+    emitTiledAttention(rewriter, *parts, config, *shape, plan);
     rewriter.eraseOp(op);
     return success();
   }
@@ -1435,27 +1359,30 @@ struct CpuVectorizeAttentionPass
   using Base::Base;
   void runOnOperation() override {
     TileConfig config;
-    config.rowTarget = rowTile;
-    config.keyBlock = keyBlock;
     config.parallel = parallel;
     config.prefetch = prefetch;
-    config.splits = splits;
-    std::optional<ScoreKernel> kernel = parseScoreKernel(scoreKernel);
-    if (!kernel) {
-      getOperation()->emitError()
-          << "kv-cpu-vectorize-attention: unknown score-kernel '"
-          << scoreKernel
-          << "' (expects auto, dot, transposed-keys or transposed-queries)";
-      return signalPassFailure();
-    }
-    config.scoreKernel = *kernel;
     std::string error;
-    std::optional<CpuTarget> parsed = CpuTarget::parse(target, error);
-    if (!parsed) {
+    std::optional<TilingOptions> tiling = parseTilingOptions(
+        rowTile, keyBlock, splits, scoreKernel, target, error);
+    if (!tiling) {
       getOperation()->emitError() << "kv-cpu-vectorize-attention: " << error;
       return signalPassFailure();
     }
-    config.target = *parsed;
+    config.tiling = *tiling;
+    // Plans recorded on ops (by kv-cpu-plan-tiles or by hand) must fit them.
+    WalkResult checked = getOperation()->walk([&](Operation *op) {
+      auto recorded = op->getAttrOfType<CpuTilesAttr>(kCpuTilesAttrName);
+      if (!recorded)
+        return WalkResult::advance();
+      std::optional<TileShape> shape = TileShape::of(op);
+      std::string why = "the op is not an attention op";
+      if (shape && isFeasible(*shape, fromAttr(recorded), why))
+        return WalkResult::advance();
+      op->emitError() << "#kv.cpu_tiles does not fit: " << why;
+      return WalkResult::interrupt();
+    });
+    if (checked.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns.add<VectorizeAttention>(&getContext(), config);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))

@@ -1,0 +1,228 @@
+//===- AttentionTiling.cpp - how CPU attention tiles are chosen -----------===//
+
+#include "lowering/cpu/AttentionTiling.h"
+
+#include "dialects/kv/KvOps.h"
+#include "dialects/kv/KvTypes.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/StringSwitch.h"
+#include "llvm/ADT/TypeSwitch.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <algorithm>
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::kv;
+
+std::optional<ScoreKernel> mlir::kv::parseScoreKernel(StringRef name) {
+  return llvm::StringSwitch<std::optional<ScoreKernel>>(name)
+      .Case("auto", ScoreKernel::Auto)
+      .Case("dot", ScoreKernel::Dot)
+      .Case("transposed-keys", ScoreKernel::TransposedKeys)
+      .Case("transposed-queries", ScoreKernel::TransposedQueries)
+      .Default(std::nullopt);
+}
+
+StringRef mlir::kv::scoreKernelName(ScoreKernel kernel) {
+  switch (kernel) {
+  case ScoreKernel::Auto:
+    return "auto";
+  case ScoreKernel::Dot:
+    return "dot";
+  case ScoreKernel::TransposedKeys:
+    return "transposed-keys";
+  case ScoreKernel::TransposedQueries:
+    return "transposed-queries";
+  }
+  llvm_unreachable("unknown score kernel");
+}
+
+int64_t mlir::kv::keysPerBlockMultiple(ScoreKernel kernel) {
+  // The dot kernel scores 4 keys per register block (2 for 8-row tiles);
+  // the transposed-K kernel transposes 16 keys at a time and scores 32.
+  switch (kernel) {
+  case ScoreKernel::Dot:
+    return 4;
+  case ScoreKernel::TransposedKeys:
+    return 2 * kTileLanes;
+  default:
+    return 1;
+  }
+}
+
+std::optional<TileShape> TileShape::of(Operation *op) {
+  auto dims = [](Value v) { return cast<ShapedType>(v.getType()).getShape(); };
+  auto bytes = [](Type element) {
+    return int64_t(element.getIntOrFloatBitWidth()) / 8;
+  };
+  auto fromQuery = [&](Value query, Value init) {
+    TileShape s;
+    ArrayRef<int64_t> q = dims(query);
+    s.batch = q[0];
+    s.qHeads = q[1];
+    s.qLen = q[2];
+    s.headDim = q[3];
+    s.valueDim = dims(init)[3];
+    return s;
+  };
+  auto dense = [&](auto op, Value init) -> std::optional<TileShape> {
+    TileShape s = fromQuery(op.getQuery(), init);
+    s.kvHeads = dims(op.getKey())[1];
+    s.kvLen = dims(op.getKey())[2];
+    s.keyBytes =
+        s.headDim * bytes(getElementTypeOrSelf(op.getKey().getType())) +
+        s.valueDim * bytes(getElementTypeOrSelf(op.getValue().getType()));
+    s.hasMask = static_cast<bool>(op.getMask());
+    return s;
+  };
+  auto cached = [&](auto op) -> std::optional<TileShape> {
+    CacheType cache = op.getCacheType();
+    TileShape s = fromQuery(op.getQuery(), op.getInit());
+    s.kvHeads = cache.getHeads();
+    s.kvLen = cache.getCapacity();
+    s.keyBytes = (s.headDim + s.valueDim) * bytes(cache.getElementType());
+    s.hasMask = static_cast<bool>(op.getMask());
+    return s;
+  };
+  return llvm::TypeSwitch<Operation *, std::optional<TileShape>>(op)
+      .Case([&](AttentionOp op) { return dense(op, op.getInit()); })
+      .Case([&](PartialAttentionOp op) { return dense(op, op.getOutInit()); })
+      .Case<CacheAttentionOp, AppendAttentionOp>(cached)
+      .Default([](Operation *) { return std::nullopt; });
+}
+
+std::optional<TilingOptions>
+mlir::kv::parseTilingOptions(int64_t rowTile, int64_t keyBlock, int64_t splits,
+                             StringRef scoreKernel, StringRef target,
+                             std::string &error) {
+  TilingOptions options;
+  options.rowTarget = rowTile;
+  options.keyBlock = keyBlock;
+  options.splits = splits;
+  std::optional<ScoreKernel> kernel = parseScoreKernel(scoreKernel);
+  if (!kernel) {
+    error = "unknown score-kernel '" + scoreKernel.str() +
+            "' (expects auto, dot, transposed-keys or transposed-queries)";
+    return std::nullopt;
+  }
+  options.scoreKernel = *kernel;
+  std::optional<CpuTarget> parsed = CpuTarget::parse(target.str(), error);
+  if (!parsed)
+    return std::nullopt;
+  options.target = *parsed;
+  return options;
+}
+
+TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
+  TilePlan plan;
+  int64_t group = s.group();
+  int64_t cores = options.target.cores;
+  auto rowsFor = [&](int64_t target) {
+    return std::min(s.qLen, std::max<int64_t>(1, target / group));
+  };
+  plan.rowsPerHead = rowsFor(options.rowTarget);
+  if (options.rowTarget <= 0) {
+    // 64 rows amortise the per-block softmax and the transposes; fewer
+    // (down to 16) when the tiles would not give every core two.
+    for (int64_t target : {64, 32, 16}) {
+      plan.rowsPerHead = rowsFor(target);
+      if (s.batch * s.kvHeads * plan.tilesPerHead(s) >= 2 * cores)
+        break;
+    }
+    // Whole 16-row vectors for the query-transposed kernel where the group
+    // allows (group 3: 21 -> 16 rows per head; group 6: 10 -> 8).
+    int64_t unit = kTileLanes / std::gcd(group, kTileLanes);
+    if (plan.rowsPerHead > unit)
+      plan.rowsPerHead -= plan.rowsPerHead % unit;
+  }
+  int64_t tileRows = plan.tileRows(s);
+
+  // Tiles with many rows use a reduction-free score kernel over a
+  // transposed operand: the tile's Q, transposed once (P3 8 % faster than
+  // with K blocks transposed per block, P1 5-10 %), unless the tile's rows
+  // do not fill 16-lane vectors or an explicit mask wants the row-major
+  // scores; small (decode) tiles use dot products.
+  plan.kernel = options.scoreKernel;
+  if (plan.kernel == ScoreKernel::Auto)
+    plan.kernel = tileRows >= kTileLanes ? ScoreKernel::TransposedQueries
+                                         : ScoreKernel::Dot;
+  if (plan.kernel == ScoreKernel::TransposedQueries &&
+      (s.hasMask || tileRows % kTileLanes != 0))
+    plan.kernel = ScoreKernel::TransposedKeys;
+
+  plan.keyBlock = options.keyBlock;
+  if (plan.keyBlock <= 0) {
+    plan.keyBlock = options.target.keyBlock(s.keyBytes);
+    // The transposed kernels reuse each K block over many rows: blocks
+    // twice the L1-sized default halve the per-block softmax and P.V loop
+    // overheads (measured faster on Zen 4 although K and V no longer fit
+    // L1).
+    if (plan.kernel != ScoreKernel::Dot && s.kvLen >= 2 * plan.keyBlock)
+      plan.keyBlock = std::min<int64_t>(2 * plan.keyBlock, 128);
+  }
+  plan.keyBlock =
+      llvm::alignTo(plan.keyBlock, keysPerBlockMultiple(plan.kernel));
+
+  // Split-KV (flash-decoding): when there are fewer tiles than twice the
+  // cores and the keys are long, each tile's key range is split into chunks
+  // processed in parallel and merged afterwards.
+  int64_t tiles = s.batch * s.kvHeads * plan.tilesPerHead(s);
+  plan.splits = options.splits;
+  if (plan.splits <= 0) {
+    plan.splits = 1;
+    if (tiles < 2 * cores && s.kvLen >= 8 * plan.keyBlock)
+      plan.splits = std::min((2 * cores + tiles - 1) / tiles,
+                             s.kvLen / (4 * plan.keyBlock));
+  }
+  std::string unused;
+  if (plan.splits > 1 && !isFeasible(s, plan, unused))
+    plan.splits = 1; // keep the stack bounded; the tiles are many then anyway
+  plan.splits = std::max<int64_t>(1, plan.splits);
+  return plan;
+}
+
+bool mlir::kv::isFeasible(const TileShape &s, const TilePlan &plan,
+                          std::string &error) {
+  int64_t tileRows = plan.tileRows(s);
+  if (plan.kernel == ScoreKernel::TransposedQueries &&
+      (s.hasMask || tileRows % kTileLanes != 0)) {
+    error = "transposed-queries needs tiles of whole 16-row vectors (this "
+            "one has " +
+            std::to_string(tileRows) + " rows) and no explicit mask";
+    return false;
+  }
+  if (plan.keyBlock % keysPerBlockMultiple(plan.kernel) != 0) {
+    error = "key_block " + std::to_string(plan.keyBlock) + " is no multiple " +
+            "of " + std::to_string(keysPerBlockMultiple(plan.kernel)) +
+            " (the " + scoreKernelName(plan.kernel).str() + " kernel's)";
+    return false;
+  }
+  // Split partials live on the stack.
+  int64_t tiles = s.batch * s.kvHeads * plan.tilesPerHead(s);
+  int64_t partialBytes =
+      plan.splits > 1 ? plan.splits * tiles * tileRows * (s.valueDim + 2) * 4
+                      : 0;
+  if (partialBytes > (int64_t(1) << 20)) {
+    error = std::to_string(plan.splits) + " splits need " +
+            std::to_string(partialBytes) +
+            " bytes of partial results on the stack (at most 1 MiB)";
+    return false;
+  }
+  return true;
+}
+
+CpuTilesAttr mlir::kv::toAttr(MLIRContext *context, const TilePlan &plan) {
+  return CpuTilesAttr::get(context, plan.rowsPerHead, plan.keyBlock,
+                           plan.splits, scoreKernelName(plan.kernel));
+}
+
+TilePlan mlir::kv::fromAttr(CpuTilesAttr attr) {
+  TilePlan plan;
+  plan.rowsPerHead = attr.getRowsPerHead();
+  plan.keyBlock = attr.getKeyBlock();
+  plan.splits = attr.getSplits();
+  // The attribute verifier admits only the three concrete kernels.
+  plan.kernel = *parseScoreKernel(attr.getScoreKernel());
+  return plan;
+}
