@@ -116,9 +116,10 @@ def CpuVectorizeAttentionPass
     row of each head of the group). When tiles are fewer than twice the
     target's cores and the keys long, each tile's keys are split into
     chunks run in parallel and merged by their max and sum (split-KV,
-    flash-decoding); partials live on the stack. Block size and splits
-    derive from `target` unless given. Ops it cannot handle are left to
-    `kv-lower-to-loops`.
+    flash-decoding); partials live on the stack. An op's tiling is the
+    `kv.cpu_tiles` plan recorded on it (`kv-cpu-plan-tiles`; a plan the
+    kernels cannot run is an error), else one derived here from the same
+    options. Ops it cannot handle are left to `kv-lower-to-loops`.
   }];
   let options = !listconcat(CpuTilingOptions, [
     Option<"parallel", "parallel", "bool", /*default=*/"true",
