@@ -51,6 +51,12 @@ int64_t mlir::kv::keysPerBlockMultiple(ScoreKernel kernel) {
   }
 }
 
+/// The query-transposed kernel holds 16 rows per vector and writes no
+/// row-major scores for an explicit mask to be applied to.
+static bool takesQueryTransposed(const TileShape &s, int64_t tileRows) {
+  return !s.hasMask && tileRows % kTileLanes == 0;
+}
+
 std::optional<TileShape> TileShape::of(Operation *op) {
   auto dims = [](Value v) { return cast<ShapedType>(v.getType()).getShape(); };
   auto bytes = [](Type element) {
@@ -148,7 +154,7 @@ TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
     plan.kernel = tileRows >= kTileLanes ? ScoreKernel::TransposedQueries
                                          : ScoreKernel::Dot;
   if (plan.kernel == ScoreKernel::TransposedQueries &&
-      (s.hasMask || tileRows % kTileLanes != 0))
+      !takesQueryTransposed(s, tileRows))
     plan.kernel = ScoreKernel::TransposedKeys;
 
   plan.keyBlock = options.keyBlock;
@@ -175,18 +181,24 @@ TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
       plan.splits = std::min((2 * cores + tiles - 1) / tiles,
                              s.kvLen / (4 * plan.keyBlock));
   }
-  std::string unused;
-  if (plan.splits > 1 && !isFeasible(s, plan, unused))
+  if (splitPartialBytes(s, plan) > kMaxSplitPartialBytes)
     plan.splits = 1; // keep the stack bounded; the tiles are many then anyway
   plan.splits = std::max<int64_t>(1, plan.splits);
   return plan;
+}
+
+int64_t mlir::kv::splitPartialBytes(const TileShape &s, const TilePlan &plan) {
+  if (plan.splits <= 1)
+    return 0;
+  int64_t tiles = s.batch * s.kvHeads * plan.tilesPerHead(s);
+  return plan.splits * tiles * plan.tileRows(s) * (s.valueDim + 2) * 4;
 }
 
 bool mlir::kv::isFeasible(const TileShape &s, const TilePlan &plan,
                           std::string &error) {
   int64_t tileRows = plan.tileRows(s);
   if (plan.kernel == ScoreKernel::TransposedQueries &&
-      (s.hasMask || tileRows % kTileLanes != 0)) {
+      !takesQueryTransposed(s, tileRows)) {
     error = "transposed-queries needs tiles of whole 16-row vectors (this "
             "one has " +
             std::to_string(tileRows) + " rows) and no explicit mask";
@@ -198,12 +210,8 @@ bool mlir::kv::isFeasible(const TileShape &s, const TilePlan &plan,
             " (the " + scoreKernelName(plan.kernel).str() + " kernel's)";
     return false;
   }
-  // Split partials live on the stack.
-  int64_t tiles = s.batch * s.kvHeads * plan.tilesPerHead(s);
-  int64_t partialBytes =
-      plan.splits > 1 ? plan.splits * tiles * tileRows * (s.valueDim + 2) * 4
-                      : 0;
-  if (partialBytes > (int64_t(1) << 20)) {
+  int64_t partialBytes = splitPartialBytes(s, plan);
+  if (partialBytes > kMaxSplitPartialBytes) {
     error = std::to_string(plan.splits) + " splits need " +
             std::to_string(partialBytes) +
             " bytes of partial results on the stack (at most 1 MiB)";

@@ -77,6 +77,11 @@ parseTilingOptions(int64_t rowTile, int64_t keyBlock, int64_t splits,
 
 TilePlan planTiles(const TileShape &shape, const TilingOptions &options);
 
+/// Bytes of the split partials (output rows, max and sum per split) the
+/// kernels keep on the stack, and their bound.
+int64_t splitPartialBytes(const TileShape &shape, const TilePlan &plan);
+constexpr int64_t kMaxSplitPartialBytes = int64_t(1) << 20;
+
 /// Whether the kernels can run `plan` on `shape` (a plan from an attribute
 /// may not fit the op it is on); the reason in `error` if not.
 bool isFeasible(const TileShape &shape, const TilePlan &plan,
