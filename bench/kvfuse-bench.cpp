@@ -128,6 +128,30 @@ __attribute__((target("avx512f"), noinline)) float readKernel(const float *p,
       _mm512_add_ps(_mm512_add_ps(s0, s1), _mm512_add_ps(s2, s3)));
 }
 
+/// Every thread reads its `share` floats from base + t * share, `repeats`
+/// times; the rate over all threads in GB/s.
+double parallelRead(const float *base, int64_t share, int threads,
+                    int64_t repeats) {
+  std::vector<std::thread> pool;
+  std::atomic<float> sink{0};
+  auto t0 = Clock::now();
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      float s = 0;
+      for (int64_t r = 0; r < repeats; ++r) {
+        s += readKernel(base + t * share, share);
+        // readKernel only reads memory: without a barrier the compiler
+        // may read once and reuse the sum.
+        asm volatile("" ::: "memory");
+      }
+      sink = sink + s;
+    });
+  for (auto &th : pool)
+    th.join();
+  return double(repeats) * share * threads * sizeof(float) /
+         seconds(t0, Clock::now()) / 1e9;
+}
+
 /// DRAM read bandwidth: every thread streams its share of a span far larger
 /// than the last-level cache. The host's bandwidth drifts with other load,
 /// so decode reps are each paired with a probe pass run right before and
@@ -153,17 +177,7 @@ public:
   /// One pass over half the buffer (512 MiB), in GB/s.
   double pass() {
     int64_t n = kBytes / 2 / sizeof(float);
-    const float *span = buf + (next++ % 2) * n;
-    std::vector<std::thread> pool;
-    std::atomic<float> sink{0};
-    auto t0 = Clock::now();
-    for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] {
-        sink = sink + readKernel(span + t * (n / threads), n / threads);
-      });
-    for (auto &th : pool)
-      th.join();
-    return kBytes / 2 / seconds(t0, Clock::now()) / 1e9;
+    return parallelRead(buf + (next++ % 2) * n, n / threads, threads, 1);
   }
 
 private:
@@ -188,25 +202,9 @@ public:
 
   /// Reads the buffer enough times for about 256 MiB in all, in GB/s.
   double pass() {
-    int64_t bytes = share * threads * 4;
+    int64_t bytes = share * threads * sizeof(float);
     int64_t repeats = std::max<int64_t>(1, (int64_t(256) << 20) / bytes);
-    std::vector<std::thread> pool;
-    std::atomic<float> sink{0};
-    auto t0 = Clock::now();
-    for (int t = 0; t < threads; ++t)
-      pool.emplace_back([&, t] {
-        float s = 0;
-        for (int64_t r = 0; r < repeats; ++r) {
-          s += readKernel(buf.data() + t * share, share);
-          // readKernel only reads memory: without a barrier the compiler
-          // may read once and reuse the sum.
-          asm volatile("" ::: "memory");
-        }
-        sink = sink + s;
-      });
-    for (auto &th : pool)
-      th.join();
-    return double(repeats) * bytes / seconds(t0, Clock::now()) / 1e9;
+    return parallelRead(buf.data(), share, threads, repeats);
   }
 
 private:
