@@ -57,12 +57,16 @@
 using namespace mlir;
 namespace cl = llvm::cl;
 
+// --help lists these, not the thousands of options every linked LLVM back
+// end registers (those stay hidden but still parse).
+static cl::OptionCategory kvfuseCategory("kvfuse-compile options");
+
 static cl::opt<std::string> inputFile(cl::Positional,
                                       cl::desc("<input .mlir>"),
-                                      cl::init("-"));
+                                      cl::init("-"), cl::cat(kvfuseCategory));
 static cl::opt<std::string>
     outputPath("o", cl::desc("Artifact directory (or file for --emit)"),
-               cl::value_desc("path"), cl::init(""));
+               cl::value_desc("path"), cl::init(""), cl::cat(kvfuseCategory));
 
 enum class Emit { Artifact, Mlir, Llvm, Ptx };
 static cl::opt<Emit> emit(
@@ -73,65 +77,66 @@ static cl::opt<Emit> emit(
                           "MLIR after the pipeline (CPU: LLVM dialect; GPU: "
                           "launches and gpu-dialect kernels)"),
                clEnumValN(Emit::Llvm, "llvm", "LLVM IR (CPU)"),
-               clEnumValN(Emit::Ptx, "ptx", "PTX (GPU)")));
+               clEnumValN(Emit::Ptx, "ptx", "PTX (GPU)")),
+    cl::cat(kvfuseCategory));
 static cl::opt<int64_t>
     keyBlock("key-block",
              cl::desc("Keys per online-softmax block (0: from the target)"),
-             cl::init(0));
+             cl::init(0), cl::cat(kvfuseCategory));
 static cl::opt<int64_t>
     rowTile("row-tile",
             cl::desc("Query rows (over a GQA group) per attention tile "
                      "(0: from the shape and target)"),
-            cl::init(0));
+            cl::init(0), cl::cat(kvfuseCategory));
 static cl::opt<int64_t>
     splits("splits",
            cl::desc("Split-KV chunks per attention tile (0: from the "
                     "target; 1: none)"),
-           cl::init(0));
+           cl::init(0), cl::cat(kvfuseCategory));
 static cl::opt<std::string> scoreKernel(
     "score-kernel",
     cl::desc("CPU score kernel: auto (by tile size, default), dot, "
              "transposed-keys or transposed-queries"),
-    cl::init("auto"));
+    cl::init("auto"), cl::cat(kvfuseCategory));
 static cl::opt<bool>
     prefetch("prefetch",
              cl::desc("CPU: software-prefetch K/V rows ahead of the "
                       "attention kernels (default on)"),
-             cl::init(true));
+             cl::init(true), cl::cat(kvfuseCategory));
 static cl::opt<std::string>
     target("target",
            cl::desc("CPU to tile for: host, or vector-bits=..,l1=..,l2=..,"
                     "cores=.. over the host's values; or an NVIDIA GPU: "
                     "nvvm:sm_80|sm_90|sm_90a[,sms=..,smem=..]"),
-           cl::init("host"));
+           cl::init("host"), cl::cat(kvfuseCategory));
 static cl::opt<std::string>
     ptxas("ptxas",
           cl::desc("ptxas used to assemble model.cubin for GPU targets "
                    "(default: $KVFUSE_PTXAS, /usr/local/cuda/bin/ptxas, "
                    "PATH; 'none' skips the cubin)"),
-          cl::init(""));
+          cl::init(""), cl::cat(kvfuseCategory));
 static cl::opt<bool>
     raise("raise",
           cl::desc("Raise unfused attention written with upstream ops to kv "
                    "ops first (default on; --raise=false keeps it unfused)"),
-          cl::init(true));
+          cl::init(true), cl::cat(kvfuseCategory));
 static cl::opt<bool> fuseAppend(
     "fuse-append",
     cl::desc("Fuse kv.append into the following cache attention (default on)"),
-    cl::init(true));
+    cl::init(true), cl::cat(kvfuseCategory));
 static cl::opt<bool> reference(
     "reference",
     cl::desc("Scalar reference loops only (no tiling, vectors or threads)"),
-    cl::init(false));
+    cl::init(false), cl::cat(kvfuseCategory));
 static cl::opt<std::string>
     march("march", cl::desc("Target CPU for clang's -march (default: native)"),
-          cl::init("native"));
+          cl::init("native"), cl::cat(kvfuseCategory));
 static cl::opt<std::string>
     compiler("cc", cl::desc("clang used to optimise and link the LLVM IR"),
-             cl::init(""));
+             cl::init(""), cl::cat(kvfuseCategory));
 static cl::opt<bool> keepIR("keep-ir",
                             cl::desc("Keep model.ll in the artifact"),
-                            cl::init(false));
+                            cl::init(false), cl::cat(kvfuseCategory));
 
 namespace {
 
@@ -421,15 +426,7 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerMLIRContextCLOptions();
   registerAsmPrinterCLOptions();
-  // --help lists kvfuse-compile's own options, not the thousands every
-  // linked LLVM back end registers (hidden, they still parse).
-  static cl::OptionCategory kvfuseOptions("kvfuse-compile options");
-  for (cl::Option *option : std::initializer_list<cl::Option *>{
-           &inputFile, &outputPath, &emit, &keyBlock, &rowTile, &splits,
-           &scoreKernel, &prefetch, &target, &ptxas, &raise, &fuseAppend,
-           &reference, &march, &compiler, &keepIR})
-    option->addCategory(kvfuseOptions);
-  cl::HideUnrelatedOptions(kvfuseOptions);
+  cl::HideUnrelatedOptions(kvfuseCategory);
   cl::ParseCommandLineOptions(argc, argv,
                               "kvfuse-compile: kv IR to a CPU or GPU artifact\n");
 
