@@ -60,8 +60,7 @@ LogicalResult KvDialect::verifyOperationAttribute(Operation *op,
       return op->emitError() << "expects kv.cpu_tiles to be a "
                                 "#kv.cpu_tiles<...>, got "
                              << attribute.getValue();
-    if (!isa<AttentionOp, PartialAttentionOp, CacheAttentionOp,
-             AppendAttentionOp>(op))
+    if (!isa<AttentionOpInterface>(op))
       return op->emitError() << "kv.cpu_tiles is only valid on attention ops";
     return success();
   }

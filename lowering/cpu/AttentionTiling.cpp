@@ -58,44 +58,38 @@ static bool takesQueryTransposed(const TileShape &s, int64_t tileRows) {
 }
 
 std::optional<TileShape> TileShape::of(Operation *op) {
-  auto dims = [](Value v) { return cast<ShapedType>(v.getType()).getShape(); };
-  auto bytes = [](Type element) {
-    return int64_t(element.getIntOrFloatBitWidth()) / 8;
+  auto attention = dyn_cast<AttentionOpInterface>(op);
+  if (!attention)
+    return std::nullopt;
+  TileShape s;
+  ArrayRef<int64_t> q =
+      cast<ShapedType>(attention.getQuery().getType()).getShape();
+  s.batch = q[0];
+  s.qHeads = q[1];
+  s.qLen = q[2];
+  s.headDim = attention.getKeyHeadDim();
+  s.valueDim = attention.getValueHeadDim();
+  s.kvHeads = attention.getNumKvHeads();
+  s.hasMask = static_cast<bool>(attention.getMask());
+  // Keys addressable and their storage: the dense K/V operands, or the
+  // cache's capacity and element type.
+  auto bytes = [](Type t) {
+    return int64_t(getElementTypeOrSelf(t).getIntOrFloatBitWidth()) / 8;
   };
-  auto fromQuery = [&](Value query, Value init) {
-    TileShape s;
-    ArrayRef<int64_t> q = dims(query);
-    s.batch = q[0];
-    s.qHeads = q[1];
-    s.qLen = q[2];
-    s.headDim = q[3];
-    s.valueDim = dims(init)[3];
-    return s;
+  auto dense = [&](auto op) {
+    s.kvLen = cast<ShapedType>(op.getKey().getType()).getDimSize(2);
+    s.keyBytes = s.headDim * bytes(op.getKey().getType()) +
+                 s.valueDim * bytes(op.getValue().getType());
   };
-  auto dense = [&](auto op, Value init) -> std::optional<TileShape> {
-    TileShape s = fromQuery(op.getQuery(), init);
-    s.kvHeads = dims(op.getKey())[1];
-    s.kvLen = dims(op.getKey())[2];
-    s.keyBytes =
-        s.headDim * bytes(getElementTypeOrSelf(op.getKey().getType())) +
-        s.valueDim * bytes(getElementTypeOrSelf(op.getValue().getType()));
-    s.hasMask = static_cast<bool>(op.getMask());
-    return s;
-  };
-  auto cached = [&](auto op) -> std::optional<TileShape> {
+  auto cached = [&](auto op) {
     CacheType cache = op.getCacheType();
-    TileShape s = fromQuery(op.getQuery(), op.getInit());
-    s.kvHeads = cache.getHeads();
     s.kvLen = cache.getCapacity();
     s.keyBytes = (s.headDim + s.valueDim) * bytes(cache.getElementType());
-    s.hasMask = static_cast<bool>(op.getMask());
-    return s;
   };
-  return llvm::TypeSwitch<Operation *, std::optional<TileShape>>(op)
-      .Case([&](AttentionOp op) { return dense(op, op.getInit()); })
-      .Case([&](PartialAttentionOp op) { return dense(op, op.getOutInit()); })
-      .Case<CacheAttentionOp, AppendAttentionOp>(cached)
-      .Default([](Operation *) { return std::nullopt; });
+  llvm::TypeSwitch<Operation *>(op)
+      .Case<AttentionOp, PartialAttentionOp>(dense)
+      .Case<CacheAttentionOp, AppendAttentionOp>(cached);
+  return s;
 }
 
 std::optional<TilingOptions>
