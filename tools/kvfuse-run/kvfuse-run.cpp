@@ -4,8 +4,9 @@
 // executable), loads the artifact through the runtime, runs a random prompt's
 // prefill and then N decode steps with fresh random Q/K/V each step, for a
 // batch of 1 and of 4 sequences. Every output is checked against the float64
-// reference over all K/V appended so far; prints the median prefill time per sequence (after an untimed warm-up prefill), median decode
-// latency, tokens/s and the largest relative error.
+// reference over all K/V appended so far; prints the median prefill time
+// per sequence (after an untimed warm-up prefill), median decode latency,
+// tokens/s and the largest relative error.
 //
 // The reference uses each example's own attention attributes (causal window,
 // soft-cap, scale, cache element type) from the table `kModels`, which is
@@ -362,39 +363,36 @@ bool runBatch(kvfuse_artifact *art, const Entry &prefill, const Entry &decode,
   std::mt19937 rng(1234 + decode.batch);
   std::vector<int64_t> seqs(decode.batch);
   std::vector<SeqHistory> hist(decode.batch);
-  bool ok = true;
-  // One untimed (but verified) prefill of a sequence removed afterwards, so
-  // the timed ones do not pay for first-touch page faults and thread start.
-  {
-    int64_t warm = -1;
-    if (kvfuse_cache_add_sequence(cache, &warm)) {
+  // Adds a sequence and prefills it (verified), in `seconds`.
+  auto prefillNewSequence = [&](int64_t &seq, SeqHistory &history,
+                                std::mt19937 &gen, double &seconds) {
+    if (kvfuse_cache_add_sequence(cache, &seq)) {
       fprintf(stderr, "kvfuse-run: %s\n", kvfuse_last_error());
-      kvfuse_cache_free(cache);
       return false;
     }
-    std::vector<SeqHistory> h1(1);
-    h1[0].k.resize(decode.spec.heads);
-    h1[0].v.resize(decode.spec.heads);
-    std::mt19937 warmRng(99);
-    double t;
-    ok = step(art, prefill, info, windowLeft, cache, {warm}, h1, warmRng, opt,
-              res, t) &&
-         kvfuse_cache_remove_sequence(cache, warm) == KVFUSE_OK;
+    history.k.resize(decode.spec.heads);
+    history.v.resize(decode.spec.heads);
+    std::vector<SeqHistory> h1 = {history};
+    bool stepped = step(art, prefill, info, windowLeft, cache, {seq}, h1, gen,
+                        opt, res, seconds);
+    history = h1[0];
+    return stepped;
+  };
+  // One untimed prefill of a sequence removed afterwards, so the timed ones
+  // do not pay for first-touch page faults and thread start.
+  int64_t warmSeq = -1;
+  SeqHistory warmHistory;
+  std::mt19937 warmRng(99);
+  double warmSeconds;
+  bool ok = prefillNewSequence(warmSeq, warmHistory, warmRng, warmSeconds);
+  if (ok && kvfuse_cache_remove_sequence(cache, warmSeq) != KVFUSE_OK) {
+    fprintf(stderr, "kvfuse-run: %s\n", kvfuse_last_error());
+    ok = false;
   }
   std::vector<double> prefillTimes;
   for (int64_t b = 0; b < decode.batch && ok; ++b) {
-    if (kvfuse_cache_add_sequence(cache, &seqs[b])) {
-      fprintf(stderr, "kvfuse-run: %s\n", kvfuse_last_error());
-      ok = false;
-      break;
-    }
-    hist[b].k.resize(decode.spec.heads);
-    hist[b].v.resize(decode.spec.heads);
-    std::vector<int64_t> one = {seqs[b]};
-    std::vector<SeqHistory> h1 = {hist[b]};
     double t;
-    ok = step(art, prefill, info, windowLeft, cache, one, h1, rng, opt, res, t);
-    hist[b] = h1[0];
+    ok = prefillNewSequence(seqs[b], hist[b], rng, t);
     prefillTimes.push_back(t);
   }
   std::vector<double> times;
