@@ -26,6 +26,7 @@
 #include <fstream>
 #include <functional>
 #include <immintrin.h>
+#include <memory>
 #include <optional>
 #include <random>
 #include <string>
@@ -195,22 +196,25 @@ public:
   ResidentReadProbe(int threads, int64_t bytes)
       : threads(threads),
         share(std::max<int64_t>(64, bytes / 4 / threads / 64 * 64)),
-        buf(share * threads) {
-    for (size_t i = 0; i < buf.size(); ++i)
-      buf[i] = 1e-6f * static_cast<float>(i & 1023);
+        // readKernel's aligned loads want 64-byte alignment.
+        buf(static_cast<float *>(
+                std::aligned_alloc(64, share * threads * sizeof(float))),
+            &std::free) {
+    for (int64_t i = 0; i < share * threads; ++i)
+      buf.get()[i] = 1e-6f * static_cast<float>(i & 1023);
   }
 
   /// Reads the buffer enough times for about 256 MiB in all, in GB/s.
   double pass() {
     int64_t bytes = share * threads * sizeof(float);
     int64_t repeats = std::max<int64_t>(1, (int64_t(256) << 20) / bytes);
-    return parallelRead(buf.data(), share, threads, repeats);
+    return parallelRead(buf.get(), share, threads, repeats);
   }
 
 private:
   int threads;
   int64_t share;
-  std::vector<float> buf;
+  std::unique_ptr<float, decltype(&std::free)> buf;
 };
 
 /// Times a kernel against a probe of the limit it is held to (FMA peak or
