@@ -1092,7 +1092,9 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     Value rowMax = scratch({tileRows}, f32);
     Value rowSum = scratch({tileRows}, f32);
     Value rowScale = scratch({tileRows}, f32);
-    Value blockSums = scratch({tileRows}, f32);
+    // Row-major scores reduce each row's block sum into here first; the
+    // query-transposed softmax keeps its sums in registers.
+    Value blockSums = transposeQueries ? Value() : scratch({tileRows}, f32);
     Value rowLo = scratch({tileRows}, indexType);
     Value rowHi = scratch({tileRows}, indexType);
 
