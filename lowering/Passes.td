@@ -50,7 +50,8 @@ def DecomposeAggregatesPass
 }
 
 // Options that steer the CPU tiling plan, shared by kv-cpu-plan-tiles and
-// kv-cpu-vectorize-attention (which plans ops that carry no plan itself).
+// kv-cpu-vectorize-attention (which plans ops that carry no plan itself; the
+// key splits it takes from the op's split form only).
 defvar CpuTilingOptions = [
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"0",
            "Query rows (over all heads of a group) per tile; 0: 64, or 32 "
@@ -59,9 +60,6 @@ defvar CpuTilingOptions = [
     Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
            "Keys per online-softmax block (0: from the target's L1 size, "
            "doubled up to 128 for the transposed kernels)">,
-    Option<"splits", "splits", "int64_t", /*default=*/"0",
-           "Key splits per tile (split-KV); 0: enough splits for twice the "
-           "target's cores when tiles are few and keys many; 1: none">,
     Option<"scoreKernel", "score-kernel", "std::string",
            /*default=*/"\"auto\"",
            "Score kernel: dot (dot products with shuffle reductions), "
@@ -91,7 +89,12 @@ def CpuPlanTilesPass
     fix them. Ops that already carry a plan keep it, so a plan can be pinned
     by hand.
   }];
-  let options = CpuTilingOptions;
+  let options = !listconcat(CpuTilingOptions, [
+    Option<"splits", "splits", "int64_t", /*default=*/"0",
+           "Key splits per tile (split-KV, realised by kv-split-kv); 0: "
+           "enough splits for twice the target's cores when tiles are few "
+           "and keys many; 1: none. An op in split form keeps its count">,
+  ]);
 }
 
 def CpuVectorizeAttentionPass
@@ -113,10 +116,10 @@ def CpuVectorizeAttentionPass
     (the rows' rescale factors as one vector) and
     accumulates `P.V` into output rows held in registers. f16/bf16 rows are
     converted on load. Tiles have about `row-tile` query rows (at least one
-    row of each head of the group). When tiles are fewer than twice the
-    target's cores and the keys long, each tile's keys are split into
-    chunks run in parallel and merged by their max and sum (split-KV,
-    flash-decoding); partials live on the stack. An op's tiling is the
+    row of each head of the group). Ops in split form (`kv-split-kv`) run
+    every (tile, split) pair as one parallel iteration, split n taking the
+    n-th chunk (whole key blocks) of the tile's visible keys and writing
+    its normalised partial output and log-sum-exp. An op's tiling is the
     `kv.cpu_tiles` plan recorded on it (`kv-cpu-plan-tiles`; a plan the
     kernels cannot run is an error), else one derived here from the same
     options. Ops it cannot handle are left to `kv-lower-to-loops`.

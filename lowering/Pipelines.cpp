@@ -71,6 +71,8 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
     plan.scoreKernel = options.scoreKernel;
     plan.target = options.target;
     pm.addNestedPass<func::FuncOp>(createCpuPlanTilesPass(plan));
+    // Plans with key splits become split-form ops and their kv.merge.
+    pm.addNestedPass<func::FuncOp>(createSplitKvPass());
     CpuVectorizeAttentionPassOptions tiles;
     tiles.parallel = options.threads;
     tiles.prefetch = options.prefetch;

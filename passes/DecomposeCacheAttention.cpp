@@ -48,6 +48,19 @@ struct DecomposeCacheAttention : OpRewritePattern<CacheAttentionOp> {
     Value offsets =
         arith::SubIOp::create(rewriter, loc, op.getKvLens(), sqConst);
 
+    // With a log-sum-exp destination (also in split form) the op is the
+    // partial attention over all the keys.
+    if (Value lseInit = op.getLseInit()) {
+      auto partial = PartialAttentionOp::create(
+          rewriter, loc, op->getResultTypes(), op.getQuery(),
+          load.getResult(0), load.getResult(1), op.getMask(), op.getKvLens(),
+          offsets, op.getInit(), lseInit, op.getScaleAttr(),
+          op.getSoftcapAttr(), op.getCausalAttr(), op.getWindowLeftAttr(),
+          op.getWindowRightAttr(), /*causal_offset=*/nullptr,
+          /*kv_start=*/nullptr);
+      rewriter.replaceOp(op, partial.getResults());
+      return success();
+    }
     auto attention = AttentionOp::create(
         rewriter, loc, TypeRange{op.getInit().getType()}, op.getQuery(),
         load.getResult(0), load.getResult(1), op.getMask(), op.getKvLens(),

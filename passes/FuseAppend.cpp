@@ -138,8 +138,9 @@ struct FuseAppendIntoCacheAttention : OpRewritePattern<CacheAttentionOp> {
     auto fused = AppendAttentionOp::create(
         rewriter, op.getLoc(), op->getResultTypes(), op.getQuery(),
         append.getKey(), append.getValue(), cache, append.getLens(),
-        op.getMask(), op.getInit(), op.getScaleAttr(), op.getSoftcapAttr(),
-        op.getCausalAttr(), op.getWindowLeftAttr(), op.getWindowRightAttr());
+        op.getMask(), op.getInit(), op.getLseInit(), op.getScaleAttr(),
+        op.getSoftcapAttr(), op.getCausalAttr(), op.getWindowLeftAttr(),
+        op.getWindowRightAttr());
     rewriter.replaceOp(op, fused->getResults());
     rewriter.eraseOp(append);
     return success();

@@ -45,4 +45,34 @@ def FuseAppendPass
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def SplitKvPass : InterfacePass<"kv-split-kv", "mlir::FunctionOpInterface"> {
+  let summary = "Split attention over long keys into partials merged by "
+                "kv.merge (flash-decoding)";
+  let description = [{
+    Rewrites an attention op (`kv.attention`, `kv.partial_attention`,
+    `kv.cache_attention`, `kv.append_attention`; tensor or memref form,
+    static shapes) into its split form, which returns `N` partial results
+    `[N, B, Hq, Sq, Dv]` and log-sum-exps `[N, B, Hq, Sq]` of disjoint
+    chunks of each row's visible keys, followed by the `kv.merge` of the
+    partials into the op's output (and log-sum-exp, if it returns one).
+    `kv.attention` becomes a `kv.partial_attention` (kv_start 0) in split
+    form. A back end runs the chunks in parallel: decode with few sequences
+    and KV heads then still keeps every core reading the cache.
+
+    `N` is the `splits` option, or, where it is 0, the `splits` of the
+    op's `kv.cpu_tiles` plan (`kv-cpu-plan-tiles`); ops with `N <= 1`, ops
+    already in split form and ops with dynamic shapes are left alone. The
+    plan moves to the split op with its `splits` set to `N`. Partials are
+    `tensor.empty` on tensors and stack buffers (`memref.alloca` at the
+    function's entry) on memrefs, where more than 1 MiB of them is an
+    error rather than a heap allocation per call.
+  }];
+  let options = [
+    Option<"splits", "splits", "int64_t", /*default=*/"0",
+           "Partials per op; 0: the op's kv.cpu_tiles plan decides">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 #endif // KVFUSE_PASSES_PASSES_TD

@@ -54,7 +54,7 @@ LogicalResult KvDialect::verifyRegionArgAttribute(Operation *op,
 
 LogicalResult KvDialect::verifyOperationAttribute(Operation *op,
                                                   NamedAttribute attribute) {
-  if (attribute.getName().strref() == "kv.cpu_tiles") {
+  if (attribute.getName().strref() == kCpuTilesAttrName) {
     // A CPU tiling plan (kv-cpu-plan-tiles): on attention ops only.
     if (!isa<CpuTilesAttr>(attribute.getValue()))
       return op->emitError() << "expects kv.cpu_tiles to be a "

@@ -31,6 +31,12 @@ def Kv_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
       "getWindowRight">,
     InterfaceMethod<"The optional score scale attribute.",
       "std::optional<::llvm::APFloat>", "getScale">,
+    InterfaceMethod<"The destination of the output: `[B, Hq, Sq, Dv]`, or "
+      "`[N, B, Hq, Sq, Dv]` in split form.", "::mlir::Value",
+      "getOutputInit">,
+    InterfaceMethod<"The destination of the log-sum-exp (`[B, Hq, Sq]` or "
+      "`[N, B, Hq, Sq]`), null where the op returns none.", "::mlir::Value",
+      "getLseOutputInit">,
   ];
   let extraSharedClassDeclaration = [{
     /// Number of query heads Hq.
@@ -48,6 +54,13 @@ def Kv_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
     }
     int64_t getWindowRightBound() {
       return static_cast<int64_t>($_op.getWindowRight());
+    }
+    /// Partial results the op returns: N in split form (a leading split
+    /// dim on the output and the log-sum-exp), else 1.
+    int64_t getNumSplits() {
+      auto type =
+          ::llvm::cast<::mlir::ShapedType>($_op.getOutputInit().getType());
+      return type.getRank() == 5 ? type.getDimSize(0) : 1;
     }
     /// The scale actually applied to Q.K^T: the attribute, else 1/sqrt(D).
     double getEffectiveScale() {

@@ -213,21 +213,58 @@ verifyExplicitAttention(Operation *op, Value query, Value key, Value value,
   return SmallVector<int64_t>{batch, hq, sq, dv};
 }
 
+/// Checks a destination against its expected shape: `[B, Hq, Sq, Dv]` or
+/// `[B, Hq, Sq]`, behind a leading split dim `N` when `split`.
 static LogicalResult verifyOutput(Operation *op, Value init, StringRef name,
-                                  ArrayRef<int64_t> expected) {
+                                  ArrayRef<int64_t> expected,
+                                  bool split = false) {
+  static const char *dims[] = {"N", "B", "Hq", "Sq", "Dv"};
+  static const char *dimNames[] = {"splits", "batch", "heads",
+                                   "query length", "value head dim"};
+  size_t first = split ? 0 : 1;
+  std::string described = "[";
+  for (size_t i = 0; i < expected.size(); ++i)
+    described += std::string(i ? ", " : "") + dims[first + i];
+  described += "]";
   ShapeChecker check(op);
-  auto type = check.ranked(init, name, expected.size(),
-                           expected.size() == 4 ? "[B, Hq, Sq, Dv]"
-                                                : "[B, Hq, Sq]");
+  auto type = check.ranked(init, name, expected.size(), described);
   if (failed(type))
     return failure();
-  static const char *dimNames[] = {"batch", "heads", "query length",
-                                   "value head dim"};
   for (auto [i, want] : llvm::enumerate(expected))
     if (failed(check.same(want, type->getDimSize(i),
-                          (name + " " + dimNames[i]).str())))
+                          (name + " " + dimNames[first + i]).str())))
       return failure();
   return success();
+}
+
+/// Checks the destinations of an attention op whose result has `shape`
+/// [B, Hq, Sq, Dv]: the output alone (any float type), or with the
+/// log-sum-exp (both f32), possibly in split form (a leading dim N on both).
+static LogicalResult verifyAttentionOutputs(Operation *op, Value out,
+                                            StringRef outName, Value lse,
+                                            StringRef lseName,
+                                            ArrayRef<int64_t> shape) {
+  if (!lse)
+    return failure(failed(verifyOutput(op, out, outName, shape)) ||
+                   failed(verifyFloatElement(op, out, outName)));
+  SmallVector<int64_t> outShape(shape), lseShape(shape.take_front(3));
+  auto outType = cast<ShapedType>(out.getType());
+  bool split = outType.getRank() == 5;
+  if (split) {
+    int64_t splits = outType.getDimSize(0);
+    if (ShapedType::isDynamic(splits) || splits < 1)
+      return op->emitOpError()
+             << "expects a static number of splits >= 1 in " << outName
+             << ", got "
+             << (ShapedType::isDynamic(splits) ? std::string("?")
+                                               : std::to_string(splits));
+    outShape.insert(outShape.begin(), splits);
+    lseShape.insert(lseShape.begin(), splits);
+  }
+  return failure(failed(verifyOutput(op, out, outName, outShape, split)) ||
+                 failed(verifyOutput(op, lse, lseName, lseShape, split)) ||
+                 failed(verifyF32Element(op, out, outName)) ||
+                 failed(verifyF32Element(op, lse, lseName)));
 }
 
 //===----------------------------------------------------------------------===//
@@ -266,7 +303,7 @@ void PartialAttentionOp::getEffects(
 void CacheAttentionOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
-  addBufferEffects(*this, getInit(), effects);
+  addBufferEffects(*this, getDpsInits(), effects);
   effects.emplace_back(MemoryEffects::Read::get(), &getCacheMutable(),
                        KVCacheResource::get());
 }
@@ -274,7 +311,7 @@ void CacheAttentionOp::getEffects(
 void AppendAttentionOp::getEffects(
     SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
         &effects) {
-  addBufferEffects(*this, getInit(), effects);
+  addBufferEffects(*this, getDpsInits(), effects);
   // The new rows are written before the attention reads the cache.
   effects.emplace_back(MemoryEffects::Write::get(), &getCacheMutable(),
                        KVCacheResource::get());
@@ -318,6 +355,14 @@ int64_t AttentionOp::getValueHeadDim() { return dimOf(getValue(), 3); }
 int64_t PartialAttentionOp::getNumKvHeads() { return dimOf(getKey(), 1); }
 int64_t PartialAttentionOp::getKeyHeadDim() { return dimOf(getQuery(), 3); }
 int64_t PartialAttentionOp::getValueHeadDim() { return dimOf(getValue(), 3); }
+Value AttentionOp::getOutputInit() { return getInit(); }
+Value AttentionOp::getLseOutputInit() { return {}; }
+Value PartialAttentionOp::getOutputInit() { return getOutInit(); }
+Value PartialAttentionOp::getLseOutputInit() { return getLseInit(); }
+Value CacheAttentionOp::getOutputInit() { return getInit(); }
+Value CacheAttentionOp::getLseOutputInit() { return getLseInit(); }
+Value AppendAttentionOp::getOutputInit() { return getInit(); }
+Value AppendAttentionOp::getLseOutputInit() { return getLseInit(); }
 int64_t CacheAttentionOp::getNumKvHeads() { return getCacheType().getHeads(); }
 int64_t CacheAttentionOp::getKeyHeadDim() {
   return getCacheType().getHeadDim();
@@ -362,11 +407,8 @@ LogicalResult PartialAttentionOp::verify() {
   if (static_cast<int64_t>(getKvStart()) < 0)
     return emitOpError() << "expects kv_start >= 0, got "
                          << static_cast<int64_t>(getKvStart());
-  SmallVector<int64_t> lseShape(shape->begin(), shape->begin() + 3);
-  if (failed(verifyOutput(*this, getOutInit(), "out_init", *shape)) ||
-      failed(verifyOutput(*this, getLseInit(), "lse_init", lseShape)) ||
-      failed(verifyF32Element(*this, getOutInit(), "out_init")) ||
-      failed(verifyF32Element(*this, getLseInit(), "lse_init")))
+  if (failed(verifyAttentionOutputs(*this, getOutInit(), "out_init",
+                                    getLseInit(), "lse_init", *shape)))
     return failure();
   return verifyBufferMode(*this, {getOutInit(), getLseInit()});
 }
@@ -377,7 +419,7 @@ LogicalResult PartialAttentionOp::verify() {
 static LogicalResult verifyCacheQuery(Operation *op, Value query,
                                       CacheType cache, Value lens,
                                       StringRef lensName, Value mask,
-                                      Value init) {
+                                      Value init, Value lseInit) {
   ShapeChecker check(op);
   auto q = check.ranked(query, "query", 4, "[B, Hq, Sq, D]");
   if (failed(q) || failed(verifyFloatElement(op, query, "query")))
@@ -396,9 +438,9 @@ static LogicalResult verifyCacheQuery(Operation *op, Value query,
                              << cache.getCapacity() << "), got " << sq;
   if (failed(check.lengths(lens, lensName, batch)) ||
       failed(check.mask(mask, {batch, hq, sq, cache.getCapacity()})) ||
-      failed(verifyOutput(op, init, "init",
-                          {batch, hq, sq, cache.getValueHeadDim()})) ||
-      failed(verifyFloatElement(op, init, "init")))
+      failed(verifyAttentionOutputs(op, init, "init", lseInit, "lse_init",
+                                    {batch, hq, sq,
+                                     cache.getValueHeadDim()})))
     return failure();
   return success();
 }
@@ -406,9 +448,10 @@ static LogicalResult verifyCacheQuery(Operation *op, Value query,
 LogicalResult CacheAttentionOp::verify() {
   if (failed(verifyScoreAttributes(*this)) ||
       failed(verifyCacheQuery(*this, getQuery(), getCacheType(), getKvLens(),
-                              "kv_lens", getMask(), getInit())))
+                              "kv_lens", getMask(), getInit(),
+                              getLseInit())))
     return failure();
-  return verifyBufferMode(*this, getInit());
+  return verifyBufferMode(*this, getDpsInits());
 }
 
 LogicalResult MergeOp::verify() {
@@ -503,9 +546,10 @@ LogicalResult AppendAttentionOp::verify() {
       failed(check.same(q->getDimSize(0), dimOf(getKey(), 0),
                         "key batch (query batch)")) ||
       failed(verifyCacheQuery(*this, getQuery(), cache, getPastLens(),
-                              "past_lens", getMask(), getInit())))
+                              "past_lens", getMask(), getInit(),
+                              getLseInit())))
     return failure();
-  return verifyBufferMode(*this, getInit());
+  return verifyBufferMode(*this, getDpsInits());
 }
 
 LogicalResult LoadOp::verify() {

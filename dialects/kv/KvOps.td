@@ -36,7 +36,8 @@ class Kv_AttentionBaseOp<string mnemonic, list<Trait> traits = []>
         DestinationStyleOpInterface,
         DeclareOpInterfaceMethods<Kv_AttentionOpInterface,
                                   ["getNumKvHeads", "getKeyHeadDim",
-                                   "getValueHeadDim"]>])> {
+                                   "getValueHeadDim", "getOutputInit",
+                                   "getLseOutputInit"]>])> {
   let hasVerifier = 1;
   let hasCanonicalizer = 1;
 }
@@ -120,6 +121,13 @@ def Kv_PartialAttentionOp
     gives `O = 0`, `LSE = -inf`. Partial results merge with `kv.merge`;
     merging the slices of a split gives `kv.attention` on the whole sequence.
 
+    Split form (flash-decoding): with outputs `[N, B, Hq, Sq, Dv]` and
+    `[N, B, Hq, Sq]` the op returns `N` partial results whose `kv.merge` is
+    the result above. Each row's visible keys are divided among the `N`
+    partials in contiguous, disjoint chunks (every key in exactly one); how
+    they are divided is the back end's choice, so only the merge is
+    defined, not each partial. A partial with no key is `(0, -inf)`.
+
     ```mlir
     %o, %lse = kv.partial_attention %q, %k, %v
         : tensor<8x32x1x128xf32>, tensor<8x8x512x128xf32>,
@@ -161,7 +169,8 @@ def Kv_PartialAttentionOp
 // kv.cache_attention
 //===----------------------------------------------------------------------===//
 
-def Kv_CacheAttentionOp : Kv_AttentionBaseOp<"cache_attention"> {
+def Kv_CacheAttentionOp : Kv_AttentionBaseOp<"cache_attention",
+                                              [AttrSizedOperandSegments]> {
   let summary = "Attention of new query tokens against a KV cache";
   let description = [{
     Attention of `Q: [B, Hq, Sq, D]` against the first `kv_lens[b]` tokens of
@@ -172,6 +181,14 @@ def Kv_CacheAttentionOp : Kv_AttentionBaseOp<"cache_attention"> {
     see keys `j <= kv_lens[b] - Sq + i`, and windows are relative to that
     position. The explicit mask, if any, broadcasts to
     `[B, Hq, Sq, capacity]`. Cached K/V are converted to f32 on load.
+
+    With a second destination `lse_init: [B, Hq, Sq]` (f32) the op also
+    returns each row's log-sum-exp, and with a leading split dim on both
+    (`[N, B, Hq, Sq, Dv]`, `[N, B, Hq, Sq]`, f32) it returns `N` partial
+    results whose `kv.merge` is the attention: the split form of
+    `kv.partial_attention` (each row's visible keys divided among the
+    partials in contiguous chunks as the back end chooses), which
+    `kv-split-kv` produces for flash-decoding.
 
     ```mlir
     %o = kv.cache_attention %q, %cache, %lens
@@ -184,18 +201,20 @@ def Kv_CacheAttentionOp : Kv_AttentionBaseOp<"cache_attention"> {
   let arguments = !con((ins
     Kv_Shaped:$query, Kv_CacheType:$cache, Kv_LengthsShaped:$kv_lens,
     Optional<Kv_Shaped>:$mask,
-    Kv_Shaped:$init),
+    Kv_Shaped:$init, Optional<Kv_Shaped>:$lse_init),
     Kv_ScoreAttrs);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     $query `,` $cache `,` $kv_lens `:` type($query) `,` qualified(type($cache))
     `,` type($kv_lens)
     (`mask` `(` $mask^ `:` type($mask) `)`)?
-    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+    `outs` `(` $init (`,` $lse_init^)? `:` type($init)
+    (`,` type($lse_init)^)? `)` attr-dict (`->` type($result)^)?
   }];
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {
-      return getInitMutable();
+      return ::mlir::MutableOperandRange(getOperation(),
+          getInitMutable().getOperandNumber(), getLseInit() ? 2 : 1);
     }
     ::mlir::kv::CacheType getCacheType() {
       return ::llvm::cast<::mlir::kv::CacheType>(getCache().getType());
@@ -288,7 +307,8 @@ def Kv_AppendOp : Kv_Op<"append", [
 // kv.append_attention
 //===----------------------------------------------------------------------===//
 
-def Kv_AppendAttentionOp : Kv_AttentionBaseOp<"append_attention"> {
+def Kv_AppendAttentionOp : Kv_AttentionBaseOp<"append_attention",
+                                               [AttrSizedOperandSegments]> {
   let summary = "Append new K/V rows to a cache and attend over it, fused";
   let description = [{
     Exactly `kv.append %key, %value, %cache, %past_lens` followed by
@@ -305,7 +325,9 @@ def Kv_AppendAttentionOp : Kv_AttentionBaseOp<"append_attention"> {
     One op instead of two lets a back end read the step's rows straight from
     `key`/`value` while it writes them once into the cache, instead of
     reading them back from the cache. `kv-fuse-append` forms it where it can
-    prove the lengths relation.
+    prove the lengths relation. Like `kv.cache_attention`, it may also
+    return the log-sum-exp (`lse_init`), or `N` partial results in split
+    form.
 
     ```mlir
     %o = kv.append_attention %q, %k, %v, %cache, %past
@@ -320,7 +342,7 @@ def Kv_AppendAttentionOp : Kv_AttentionBaseOp<"append_attention"> {
     Kv_Shaped:$query, Kv_Shaped:$key, Kv_Shaped:$value,
     Kv_CacheType:$cache, Kv_LengthsShaped:$past_lens,
     Optional<Kv_Shaped>:$mask,
-    Kv_Shaped:$init),
+    Kv_Shaped:$init, Optional<Kv_Shaped>:$lse_init),
     Kv_ScoreAttrs);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
@@ -328,11 +350,13 @@ def Kv_AppendAttentionOp : Kv_AttentionBaseOp<"append_attention"> {
     type($key) `,` type($value) `,` qualified(type($cache)) `,`
     type($past_lens)
     (`mask` `(` $mask^ `:` type($mask) `)`)?
-    `outs` `(` $init `:` type($init) `)` attr-dict (`->` type($result)^)?
+    `outs` `(` $init (`,` $lse_init^)? `:` type($init)
+    (`,` type($lse_init)^)? `)` attr-dict (`->` type($result)^)?
   }];
   let extraClassDeclaration = [{
     ::mlir::MutableOperandRange getDpsInitsMutable() {
-      return getInitMutable();
+      return ::mlir::MutableOperandRange(getOperation(),
+          getInitMutable().getOperandNumber(), getLseInit() ? 2 : 1);
     }
     ::mlir::kv::CacheType getCacheType() {
       return ::llvm::cast<::mlir::kv::CacheType>(getCache().getType());

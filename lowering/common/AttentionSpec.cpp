@@ -69,6 +69,9 @@ AttentionSpec commonSpec(OpTy op) {
   s.causal = op.getCausal();
   s.windowLeft = iface.getWindowLeftBound();
   s.windowRight = iface.getWindowRightBound();
+  s.out = iface.getOutputInit();
+  s.lse = iface.getLseOutputInit();
+  s.splits = iface.getNumSplits();
   return s;
 }
 
@@ -96,7 +99,6 @@ AttentionSpec cacheSpec(OpTy op, OpBuilder &b) {
   std::tie(s.keys, s.values) = cacheSources(b, op.getLoc(), op.getCache());
   s.offsetKind = AttentionSpec::BottomRight;
   s.kvLen = op.getCacheType().getCapacity();
-  s.out = op.getInit();
   return s;
 }
 } // namespace
@@ -111,15 +113,11 @@ std::optional<AttentionSpec> mlir::kv::describeAttention(Operation *op,
     if (auto cache = dyn_cast<CacheType>(t); cache && cache.isQuantized())
       return std::nullopt;
   if (auto attention = dyn_cast<AttentionOp>(op)) {
-    AttentionSpec s = denseSpec(attention);
-    s.out = attention.getInit();
-    return s;
+    return denseSpec(attention);
   }
   if (auto partial = dyn_cast<PartialAttentionOp>(op)) {
     AttentionSpec s = denseSpec(partial);
     s.kvStart = partial.getKvStart();
-    s.out = partial.getOutInit();
-    s.lse = partial.getLseInit();
     return s;
   }
   if (auto cached = dyn_cast<CacheAttentionOp>(op)) {

@@ -52,6 +52,9 @@ struct AttentionSpec {
   int64_t staticOffset = 0;
   int64_t kvStart = 0; // global index of key 0 (partial attention)
   int64_t kvLen = 0;   // keys addressable by the op (Skv or the capacity)
+  // Split form: `out` and `lse` hold `splits` partial results (a leading
+  // split dim); each row's visible keys are divided among them.
+  int64_t splits = 1;
   // kv.append_attention: keys = past_lens[b] + newTokens; the new rows are
   // also in newKeys/newValues.
   Value pastLens, newKeys, newValues;

@@ -59,7 +59,7 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
   auto outType = cast<MemRefType>(s.out.getType());
   int64_t batch = queryType.getDimSize(0), qHeads = queryType.getDimSize(1);
   int64_t qLen = queryType.getDimSize(2), headDim = queryType.getDimSize(3);
-  int64_t valueDim = outType.getDimSize(3);
+  int64_t valueDim = outType.getShape().back();
   int64_t kvHeads = cast<MemRefType>(s.keys.memref.getType()).getDimSize(1);
   int64_t group = qHeads / kvHeads;
   int64_t block = std::max<int64_t>(1, keyBlock);
@@ -89,9 +89,28 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
 
   // Visible keys [lo, hi) of this row, local to the op's keys.
   Value pos = e.add(iIdx, offset);
-  auto [lo, hi] = visibleKeys(
-      e, pos, length,
-      s.bounds());
+  Value lo, hi;
+  std::tie(lo, hi) = visibleKeys(e, pos, length, s.bounds());
+
+  // Split form: partial n attends to the n-th of `splits` equal chunks of
+  // the row's visible keys.
+  Value split;
+  if (s.splits > 1) {
+    auto splitLoop = scf::ForOp::create(b, loc, c0, e.index(s.splits), c1);
+    b.setInsertionPointToStart(splitLoop.getBody());
+    split = splitLoop.getInductionVar();
+    Value span = e.maxS(e.sub(hi, lo), c0);
+    Value chunk = arith::DivUIOp::create(
+        b, loc, e.add(span, e.index(s.splits - 1)), e.index(s.splits));
+    lo = e.minS(e.add(lo, e.mul(split, chunk)), hi);
+    hi = e.minS(e.add(lo, chunk), hi);
+  }
+  // Indices of this row's output (and log-sum-exp) element.
+  auto outIndex = [&](SmallVector<Value> idx) {
+    if (split)
+      idx.insert(idx.begin(), split);
+    return idx;
+  };
 
   // acc = 0
   {
@@ -225,7 +244,8 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
     Value d = store.getInductionVar();
     Value a = memref::LoadOp::create(b, loc, acc, d);
     Value o = e.fromF32(e.fmul(a, inverse), outType.getElementType());
-    memref::StoreOp::create(b, loc, o, s.out, ValueRange{bIdx, hIdx, iIdx, d});
+    memref::StoreOp::create(b, loc, o, s.out,
+                            outIndex({bIdx, hIdx, iIdx, d}));
   }
   if (s.lse) {
     Value logSum = math::LogOp::create(b, loc, rowSum);
@@ -233,7 +253,7 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
                                         e.fadd(rowMax, logSum), negInf);
     auto lseType = cast<MemRefType>(s.lse.getType());
     memref::StoreOp::create(b, loc, e.fromF32(lse, lseType.getElementType()),
-                            s.lse, ValueRange{bIdx, hIdx, iIdx});
+                            s.lse, outIndex({bIdx, hIdx, iIdx}));
   }
   b.setInsertionPointAfter(batchLoop);
 }

@@ -71,6 +71,7 @@ std::optional<TileShape> TileShape::of(Operation *op) {
   s.valueDim = attention.getValueHeadDim();
   s.kvHeads = attention.getNumKvHeads();
   s.hasMask = static_cast<bool>(attention.getMask());
+  s.splits = attention.getNumSplits();
   // Keys addressable and their storage: the dense K/V operands, or the
   // cache's capacity and element type.
   auto bytes = [](Type t) {
@@ -166,7 +167,12 @@ TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
 
   // Split-KV (flash-decoding): when there are fewer tiles than twice the
   // cores and the keys are long, each tile's key range is split into chunks
-  // processed in parallel and merged afterwards.
+  // processed in parallel and merged afterwards (kv-split-kv). An op already
+  // in split form keeps its number of partials.
+  if (s.splits > 1) {
+    plan.splits = s.splits;
+    return plan;
+  }
   int64_t tiles = s.batch * s.kvHeads * plan.tilesPerHead(s);
   plan.splits = options.splits;
   if (plan.splits <= 0) {
@@ -184,8 +190,9 @@ TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
 int64_t mlir::kv::splitPartialBytes(const TileShape &s, const TilePlan &plan) {
   if (plan.splits <= 1)
     return 0;
-  int64_t tiles = s.batch * s.kvHeads * plan.tilesPerHead(s);
-  return plan.splits * tiles * plan.tileRows(s) * (s.valueDim + 2) * 4;
+  // Partial outputs and log-sum-exps, and the merged log-sum-exp.
+  int64_t rows = s.batch * s.qHeads * s.qLen;
+  return (plan.splits * rows * (s.valueDim + 1) + rows) * 4;
 }
 
 bool mlir::kv::isFeasible(const TileShape &s, const TilePlan &plan,
@@ -204,7 +211,13 @@ bool mlir::kv::isFeasible(const TileShape &s, const TilePlan &plan,
             " (the " + scoreKernelName(plan.kernel).str() + " kernel's)";
     return false;
   }
-  int64_t partialBytes = splitPartialBytes(s, plan);
+  if (s.splits > 1 && plan.splits != s.splits) {
+    error = "the op holds " + std::to_string(s.splits) +
+            " partial results, the plan splits its keys " +
+            std::to_string(plan.splits) + " ways";
+    return false;
+  }
+  int64_t partialBytes = s.splits > 1 ? 0 : splitPartialBytes(s, plan);
   if (partialBytes > kMaxSplitPartialBytes) {
     error = std::to_string(plan.splits) + " splits need " +
             std::to_string(partialBytes) +

@@ -41,6 +41,7 @@ struct TileShape {
   int64_t batch = 0, qHeads = 0, qLen = 0, headDim = 0, valueDim = 0;
   int64_t kvHeads = 0, kvLen = 0;
   int64_t keyBytes = 0; // one key's K and V rows
+  int64_t splits = 1;   // partial results of an op in split form
   bool hasMask = false;
   int64_t group() const { return qHeads / kvHeads; }
 
@@ -77,8 +78,8 @@ parseTilingOptions(int64_t rowTile, int64_t keyBlock, int64_t splits,
 
 TilePlan planTiles(const TileShape &shape, const TilingOptions &options);
 
-/// Bytes of the split partials (output rows, max and sum per split) the
-/// kernels keep on the stack, and their bound.
+/// Bytes of the split partials (output rows and log-sum-exp per split)
+/// kv-split-kv places on the stack, and their bound.
 int64_t splitPartialBytes(const TileShape &shape, const TilePlan &plan);
 constexpr int64_t kMaxSplitPartialBytes = int64_t(1) << 20;
 
@@ -87,8 +88,7 @@ constexpr int64_t kMaxSplitPartialBytes = int64_t(1) << 20;
 bool isFeasible(const TileShape &shape, const TilePlan &plan,
                 std::string &error);
 
-/// The attribute name and the conversions of a plan to and from it.
-constexpr const char *kCpuTilesAttrName = "kv.cpu_tiles";
+/// The conversions of a plan to and from its attribute (kCpuTilesAttrName).
 CpuTilesAttr toAttr(MLIRContext *context, const TilePlan &plan);
 TilePlan fromAttr(CpuTilesAttr attr);
 

@@ -1021,31 +1021,20 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
   SmallVector<Value, 4> ubs = {e.index(batch), e.index(kvHeads),
                                e.index(tilesPerHead)};
 
-  // Split-KV (flash-decoding): each tile's keys in `splits` chunks
-  // processed in parallel; the partial (O, max, sum) are merged afterwards.
-  // Partials live in stack buffers of the function.
-  int64_t splits = plan.splits;
-  Value partOut, partMax, partSum;
+  // Split form (kv-split-kv): each tile's keys in `splits` chunks processed
+  // in parallel, each writing its partial (O, LSE) that kv.merge combines.
+  int64_t splits = a.splits;
   if (splits > 1) {
-    OpBuilder::InsertionGuard guard(b);
-    auto func = a.op->getParentOfType<FunctionOpInterface>();
-    b.setInsertionPointToStart(&func.getFunctionBody().front());
-    SmallVector<int64_t> rows = {splits, batch, kvHeads, tilesPerHead,
-                                 tileRows};
-    SmallVector<int64_t> outShape(rows);
-    outShape.push_back(valueDim);
-    partOut = memref::AllocaOp::create(b, loc, MemRefType::get(outShape, f32));
-    partMax = memref::AllocaOp::create(b, loc, MemRefType::get(rows, f32));
-    partSum = memref::AllocaOp::create(b, loc, MemRefType::get(rows, f32));
     lbs.push_back(c0);
     steps.push_back(c1);
     ubs.push_back(e.index(splits));
   }
 
-  // Writes output row m of a tile from its unnormalised accumulator, max
-  // and sum: O = acc / sum (0 without a visible key), LSE = max + log sum.
-  auto finalizeRow = [&](Value bIdx, Value kh, Value row0, Value m, Value o,
-                         Value max, Value sum) {
+  // Writes output row m of a tile (of partial `split` in split form) from
+  // its unnormalised accumulator, max and sum: O = acc / sum (0 without a
+  // visible key), LSE = max + log sum.
+  auto finalizeRow = [&](Value bIdx, Value kh, Value row0, Value split,
+                         Value m, Value o, Value max, Value sum) {
     Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
     Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
     Value i = e.add(row0, r);
@@ -1062,16 +1051,20 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     o = arith::MulFOp::create(
         b, loc, o,
         vector::BroadcastOp::create(b, loc, rowType(valueDim), inverse));
+    SmallVector<Value> at = {bIdx, h, i};
+    if (split)
+      at.insert(at.begin(), split);
+    SmallVector<Value> atRow(at);
+    atRow.push_back(c0);
     vector::StoreOp::create(b, loc, e.fromF32(o, outType.getElementType()),
-                            a.out, ValueRange{bIdx, h, i, c0});
+                            a.out, atRow);
     if (a.lse) {
       Value lse = arith::SelectOp::create(
           b, loc, visible,
           arith::AddFOp::create(b, loc, max, math::LogOp::create(b, loc, sum)),
           e.negInf());
       Type lseElement = cast<MemRefType>(a.lse.getType()).getElementType();
-      memref::StoreOp::create(b, loc, e.fromF32(lse, lseElement), a.lse,
-                              ValueRange{bIdx, h, i});
+      memref::StoreOp::create(b, loc, e.fromF32(lse, lseElement), a.lse, at);
     }
   };
 
@@ -1214,67 +1207,8 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
                                        ValueRange{m, c0});
       Value max = memref::LoadOp::create(b, loc, rowMax, m);
       Value sum = memref::LoadOp::create(b, loc, rowSum, m);
-      if (splits == 1) {
-        finalizeRow(bIdx, kh, row0, m, o, max, sum);
-        return;
-      }
-      SmallVector<Value> at = {ivs[3], bIdx, kh, tile, m};
-      SmallVector<Value> atRow(at);
-      atRow.push_back(c0);
-      vector::StoreOp::create(b, loc, o, partOut, atRow);
-      memref::StoreOp::create(b, loc, max, partMax, at);
-      memref::StoreOp::create(b, loc, sum, partSum, at);
-    });
-  };
-
-  // Merges the splits of every tile row by their max and sum.
-  auto emitMerge = [&](ValueRange ivs) {
-    Value bIdx = ivs[0], kh = ivs[1], tile = ivs[2];
-    Value row0 = e.mul(tile, e.index(rowsPerHead));
-    forRange(e, c0, e.index(tileRows), [&](Value m) {
-      auto at = [&](Value split) {
-        return SmallVector<Value>{split, bIdx, kh, tile, m};
-      };
-      auto maxLoop = scf::ForOp::create(b, loc, c0, e.index(splits), c1,
-                                        ValueRange{e.negInf()});
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(maxLoop.getBody());
-        Value x = memref::LoadOp::create(b, loc, partMax,
-                                         at(maxLoop.getInductionVar()));
-        scf::YieldOp::create(
-            b, loc,
-            ValueRange{arith::MaxNumFOp::create(
-                b, loc, maxLoop.getRegionIterArg(0), x)});
-      }
-      Value max = maxLoop.getResult(0);
-      Value live = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::ONE,
-                                         max, e.negInf());
-      Value base = arith::SelectOp::create(b, loc, live, max, e.f32(0.0));
-      Value zeros = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(cast<ShapedType>(rowType(valueDim)),
-                                         b.getF32FloatAttr(0.0f)));
-      auto sumLoop = scf::ForOp::create(b, loc, c0, e.index(splits), c1,
-                                        ValueRange{zeros, e.f32(0.0)});
-      {
-        OpBuilder::InsertionGuard guard(b);
-        b.setInsertionPointToStart(sumLoop.getBody());
-        SmallVector<Value> idx = at(sumLoop.getInductionVar());
-        Value w = e.exp(arith::SubFOp::create(
-            b, loc, memref::LoadOp::create(b, loc, partMax, idx), base));
-        Value sum = math::FmaOp::create(
-            b, loc, w, memref::LoadOp::create(b, loc, partSum, idx),
-            sumLoop.getRegionIterArg(1));
-        idx.push_back(c0);
-        Value o = vector::LoadOp::create(b, loc, rowType(valueDim), partOut,
-                                         idx);
-        Value acc = vector::FMAOp::create(
-            b, loc, vector::BroadcastOp::create(b, loc, rowType(valueDim), w),
-            o, sumLoop.getRegionIterArg(0));
-        scf::YieldOp::create(b, loc, ValueRange{acc, sum});
-      }
-      finalizeRow(bIdx, kh, row0, m, sumLoop.getResult(0), max,
-                  sumLoop.getResult(1));
+      finalizeRow(bIdx, kh, row0, splits > 1 ? ivs[3] : Value(), m, o, max,
+                  sum);
     });
   };
 
@@ -1289,27 +1223,15 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     emitTile(ivs);
     memref::AllocaScopeReturnOp::create(b, loc);
   };
-  auto emitLoops = [&](ValueRange lower, ValueRange upper, ValueRange step,
-                       function_ref<void(ValueRange)> body, bool scoped) {
-    if (config.parallel) {
-      scf::ParallelOp::create(b, loc, lower, upper, step,
-                              [&](OpBuilder &, Location, ValueRange ivs) {
-                                body(ivs);
-                              });
-      return;
-    }
-    scf::buildLoopNest(b, loc, lower, upper, step,
-                       [&](OpBuilder &, Location, ValueRange ivs) {
-                         if (scoped)
-                           emitScopedTile(ivs);
-                         else
-                           body(ivs);
-                       });
-  };
-  emitLoops(lbs, ubs, steps, emitTile, /*scoped=*/true);
-  if (splits > 1)
-    emitLoops(ValueRange(lbs).take_front(3), ValueRange(ubs).take_front(3),
-              ValueRange(steps).take_front(3), emitMerge, /*scoped=*/false);
+  if (config.parallel) {
+    scf::ParallelOp::create(
+        b, loc, lbs, ubs, steps,
+        [&](OpBuilder &, Location, ValueRange ivs) { emitTile(ivs); });
+    return;
+  }
+  scf::buildLoopNest(
+      b, loc, lbs, ubs, steps,
+      [&](OpBuilder &, Location, ValueRange ivs) { emitScopedTile(ivs); });
 }
 
 /// Whether a memref can be read or written as whole unit-stride rows.
@@ -1349,6 +1271,8 @@ struct VectorizeAttention : RewritePattern {
     auto recorded = op->getAttrOfType<CpuTilesAttr>(kCpuTilesAttrName);
     TilePlan plan =
         recorded ? fromAttr(recorded) : planTiles(*shape, config.tiling);
+    // The kernels split keys only as the op's split form says.
+    plan.splits = shape->splits;
     emitTiledAttention(rewriter, *parts, config, *shape, plan);
     rewriter.eraseOp(op);
     return success();
@@ -1364,7 +1288,7 @@ struct CpuVectorizeAttentionPass
     config.prefetch = prefetch;
     std::string error;
     std::optional<TilingOptions> tiling = parseTilingOptions(
-        rowTile, keyBlock, splits, scoreKernel, target, error);
+        rowTile, keyBlock, /*splits=*/1, scoreKernel, target, error);
     if (!tiling) {
       getOperation()->emitError() << "kv-cpu-vectorize-attention: " << error;
       return signalPassFailure();
@@ -1377,7 +1301,12 @@ struct CpuVectorizeAttentionPass
         return WalkResult::advance();
       std::optional<TileShape> shape = TileShape::of(op);
       std::string why = "the op is not an attention op";
-      if (shape && isFeasible(*shape, fromAttr(recorded), why))
+      TilePlan plan = fromAttr(recorded);
+      if (shape && shape->splits == 1 && plan.splits > 1)
+        why = "the plan splits the keys " + std::to_string(plan.splits) +
+              " ways but the op is not in split form (run kv-split-kv "
+              "first)";
+      else if (shape && isFeasible(*shape, plan, why))
         return WalkResult::advance();
       op->emitError() << "#kv.cpu_tiles does not fit: " << why;
       return WalkResult::interrupt();

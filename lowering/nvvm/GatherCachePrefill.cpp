@@ -109,6 +109,9 @@ struct NvvmGatherCachePrefillPass
     auto cache = cast<CacheType>(cacheValue.getType());
     if (op->getNumResults())
       return op->emitOpError("expects the memref (bufferized) form");
+    if (cast<AttentionOpInterface>(op).getLseOutputInit())
+      return op->emitOpError("returns its log-sum-exp or split partials, "
+                             "which the GPU prefill kernels do not write");
     if (cache.isQuantized())
       return op->emitOpError("quantised caches are not lowered to the GPU yet");
     for (Value v : {query, out, lengths, mask})

@@ -677,6 +677,10 @@ FailureOr<std::optional<DecodePlan>> NvvmLowerDecodePass::plan(Operation *op) {
   };
   if (cache.isQuantized())
     return fail("quantised caches are not lowered to the GPU yet");
+  if (iface.getLseOutputInit())
+    return fail("returns its log-sum-exp or split partials, which the GPU "
+                "decode kernels do not write (they split the keys "
+                "themselves): run kv-split-kv for the CPU only");
   Type element = cache.getElementType();
   if (!element.isF32() && !element.isF16() && !element.isBF16())
     return fail("expects an f32, f16 or bf16 cache on the GPU, got ", element);

@@ -758,6 +758,9 @@ struct LowerPrefillAttentionPass
     if (!described)
       return op->emitError("expects the memref (bufferized) form");
     AttentionSpec spec = *described;
+    if (spec.splits > 1)
+      return op->emitError("split-form partial attention is not lowered to "
+                           "the GPU");
     for (Value v : {spec.query, spec.keys.memref, spec.values.memref, spec.mask,
                     spec.kvLens, spec.offsets, spec.out, spec.lse})
       if (!staticIdentity(v))

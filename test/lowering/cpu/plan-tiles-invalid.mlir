@@ -23,9 +23,9 @@ func.func @block(%q: memref<1x2x128x64xf32>, %k: memref<1x2x128x64xf32>, %v: mem
 
 // -----
 
-func.func @stack(%q: memref<1x2x1024x64xf32>, %k: memref<1x2x4096x64xf32>, %v: memref<1x2x4096x64xf32>,
+func.func @unsplit(%q: memref<1x2x1024x64xf32>, %k: memref<1x2x4096x64xf32>, %v: memref<1x2x4096x64xf32>,
                  %o: memref<1x2x1024x64xf32>) {
-  // expected-error @+1 {{#kv.cpu_tiles does not fit: 64 splits need 34603008 bytes of partial results on the stack (at most 1 MiB)}}
+  // expected-error @+1 {{#kv.cpu_tiles does not fit: the plan splits the keys 64 ways but the op is not in split form (run kv-split-kv first)}}
   kv.attention %q, %k, %v : memref<1x2x1024x64xf32>, memref<1x2x4096x64xf32>, memref<1x2x4096x64xf32>
       outs(%o : memref<1x2x1024x64xf32>)
       {kv.cpu_tiles = #kv.cpu_tiles<rows_per_head = 64, key_block = 64, splits = 64, score_kernel = "transposed-queries">}
@@ -48,5 +48,16 @@ func.func @kernel(%q: memref<1x2x128x64xf32>, %k: memref<1x2x128x64xf32>, %v: me
 func.func @not_attention(%m: memref<4xf32>) {
   // expected-error @+1 {{kv.cpu_tiles is only valid on attention ops}}
   memref.dealloc %m {kv.cpu_tiles = #kv.cpu_tiles<rows_per_head = 1, key_block = 4, splits = 1, score_kernel = "dot">} : memref<4xf32>
+  return
+}
+
+// -----
+
+func.func @partials(%q: memref<1x8x1x64xf32>, %k: memref<1x2x4096x64xf32>, %v: memref<1x2x4096x64xf32>,
+                    %o: memref<4x1x8x1x64xf32>, %l: memref<4x1x8x1xf32>) {
+  // expected-error @+1 {{#kv.cpu_tiles does not fit: the op holds 4 partial results, the plan splits its keys 2 ways}}
+  kv.partial_attention %q, %k, %v : memref<1x8x1x64xf32>, memref<1x2x4096x64xf32>, memref<1x2x4096x64xf32>
+      outs(%o, %l : memref<4x1x8x1x64xf32>, memref<4x1x8x1xf32>)
+      {kv.cpu_tiles = #kv.cpu_tiles<rows_per_head = 1, key_block = 32, splits = 2, score_kernel = "dot">}
   return
 }

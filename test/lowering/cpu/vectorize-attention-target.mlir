@@ -1,6 +1,6 @@
 // The target description: fields override the host's values; bad specs are
 // rejected with a message naming the field.
-// RUN: kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=64,l1=32768}))" | FileCheck %s --check-prefix=MANY
+// RUN: kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-cpu-plan-tiles{target=cores=64,l1=32768},kv-split-kv,kv-cpu-vectorize-attention{target=cores=64,l1=32768}))" | FileCheck %s --check-prefix=MANY
 // RUN: kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=1,l1=4096}))" | FileCheck %s --check-prefix=SMALL
 // RUN: not kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=two}))" 2>&1 | FileCheck %s --check-prefix=BADVALUE
 // RUN: not kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=threads=2}))" 2>&1 | FileCheck %s --check-prefix=BADFIELD

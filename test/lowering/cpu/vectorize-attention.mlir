@@ -1,7 +1,7 @@
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16}))" | FileCheck %s
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{parallel=false prefetch=false}))" | FileCheck %s --check-prefix=SEQ
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=SPLIT
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64 splits=1}))" | FileCheck %s --check-prefix=NOSPLIT
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-plan-tiles{target=cores=4 key-block=64},kv-split-kv,kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=SPLIT
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=NOSPLIT
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16 score-kernel=transposed-keys}))" | FileCheck %s --check-prefix=TRANSPOSED
 
 // GQA group of 4 (8 query heads, 2 KV heads), Sq = 3: a tile holds 2 rows of
@@ -123,24 +123,23 @@ func.func @strided(%q: memref<1x2x4x8xf32, strided<[128, 64, 16, 1]>>, %k: memre
 
 // -----
 
-// Split-KV: one tile (B = 1, one KV head, Sq = 1) on a 4-core target gets
-// 8 key splits run in parallel with the tiles, each writing its partial
-// (acc, max, sum) to stack buffers of the function; a second parallel loop
-// merges them by their max (weights exp(max_s - max)).
+// Split-KV: one tile (B = 1, one KV head, Sq = 1) on a 4-core target is
+// planned with 8 key splits; kv-split-kv makes the op a split-form partial
+// attention and the vectorizer runs the splits in parallel with the tiles,
+// each writing its normalised partial output and log-sum-exp; kv.merge
+// (lowered later) combines them into the output.
 // SPLIT-LABEL: func @mqa
-// SPLIT-DAG:     %[[PO:.*]] = memref.alloca() : memref<8x1x1x1x8x64xf32>
-// SPLIT-DAG:     %[[PM:.*]] = memref.alloca() : memref<8x1x1x1x8xf32>
-// SPLIT-DAG:     %[[PS:.*]] = memref.alloca() : memref<8x1x1x1x8xf32>
+// SPLIT-DAG:     %[[LSE:.*]] = memref.alloca() : memref<1x8x1xf32>
+// SPLIT-DAG:     %[[PL:.*]] = memref.alloca() : memref<8x1x8x1xf32>
+// SPLIT-DAG:     %[[PO:.*]] = memref.alloca() : memref<8x1x8x1x64xf32>
 // SPLIT:         scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %[[S:.*]]) = (%c0, %c0, %c0, %c0) to (%c1, %c1, %c1, %c8)
 // SPLIT:           arith.muli %[[S]],
 // SPLIT:           vector.store {{.*}}, %[[PO]][%[[S]],
-// SPLIT:           memref.store {{.*}}, %[[PM]][%[[S]],
-// SPLIT:         scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}) = (%c0, %c0, %c0) to (%c1, %c1, %c1)
-// SPLIT:           arith.maxnumf
-// SPLIT:           vector.fma
-// SPLIT:           vector.store {{.*}}, %arg3
+// SPLIT:           memref.store {{.*}}, %[[PL]][%[[S]],
+// SPLIT:         kv.merge %[[PO]], %[[PL]] : {{.*}} outs(%arg3, %[[LSE]] :
+// The vectorizer alone never splits an op that is not in split form.
 // NOSPLIT-LABEL: func @mqa
-// NOSPLIT-NOT:   memref<8x1x1x1x8x64xf32>
+// NOSPLIT-NOT:   memref<8x1x8x1x64xf32>
 // NOSPLIT:       scf.parallel ({{.*}}) = (%c0, %c0, %c0) to (%c1, %c1, %c1)
 func.func @mqa(%q: memref<1x8x1x64xf32>, %k: memref<1x1x4096x64xf32>, %v: memref<1x1x4096x64xf32>,
                %o: memref<1x8x1x64xf32>) {

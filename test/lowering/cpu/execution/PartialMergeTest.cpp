@@ -4,7 +4,8 @@
 // each with kv.partial_attention (kv_start = the slice's offset) and merges
 // them with kv.merge: each partial (O, LSE) must match the reference on its
 // slice, and the merge (run as its own entry and fused in one func) must
-// match full attention and its LSE. Fully masked slices and rows give
+// match full attention and its LSE; so must the merge of the split form (one
+// op returning all the partials). Fully masked slices and rows give
 // O = 0, LSE = -inf, also through the merge.
 //
 //===----------------------------------------------------------------------===//
@@ -80,6 +81,20 @@ std::string module() {
        "\n  %o, %l = kv.merge %po, %pl : " + tpo + ", " + tpl +
        " outs(%oi, %li : " + to + ", " + tl + ") -> " + to + ", " + tl +
        "\n  return %o, %l : " + to + ", " + tl + "\n}\n\n";
+  // The split form: one op returns N partials of all the keys (divided as
+  // the back end chooses), merged into the full attention.
+  m += "func.func @split_form(" + commonArgs() + ", %k: " + kType(Skv) +
+       " {kv.name = \"k\"}, %v: " + vType(Skv) + " {kv.name = \"v\"}) -> (" +
+       to + ", " + tl + ") {\n  %poi = tensor.empty() : " + tpo +
+       "\n  %pli = tensor.empty() : " + tpl +
+       "\n  %po, %pl = kv.partial_attention %q, %k, %v : " + tq + ", " +
+       kType(Skv) + ", " + vType(Skv) + " kv_lens(%lens : " + tb +
+       ") offsets(%offs : " + tb + ") outs(%poi, %pli : " + tpo + ", " + tpl +
+       ") {" + kAttrs + "} -> " + tpo + ", " + tpl +
+       "\n  %oi = tensor.empty() : " + to + "\n  %li = tensor.empty() : " + tl +
+       "\n  %o, %l = kv.merge %po, %pl : " + tpo + ", " + tpl + " outs(%oi, %li : " +
+       to + ", " + tl + ") -> " + to + ", " + tl + "\n  return %o, %l : " + to +
+       ", " + tl + "\n}\n\n";
   // Split and merge in one func: partials stacked with tensor.insert_slice.
   m += "func.func @split_merge(" + commonArgs();
   for (int64_t n = 0; n < N; ++n) {
@@ -251,6 +266,33 @@ TEST(PartialAttention, SplitsMergeToFullAttention) {
          vs[1].bind("v1"), ks[2].bind("k2"), vs[2].bind("v2")},
         full, fullLse, out));
   }
+}
+
+TEST(PartialAttention, SplitFormMergesToFullAttention) {
+  const Artifact *compiled = compiledModule();
+  ASSERT_TRUE(compiled);
+  std::mt19937 rng(79);
+  Tensor q(KVFUSE_F32, {B, Hq, Sq, D}), k(KVFUSE_F32, {B, Hkv, Skv, D}),
+      v(KVFUSE_F32, {B, Hkv, Skv, Dv});
+  q.fillUniform(rng);
+  k.fillUniform(rng);
+  v.fillUniform(rng);
+  Tensor lens(KVFUSE_I32, {B}), offs(KVFUSE_I32, {B});
+  for (int64_t b = 0; b < B; ++b) {
+    lens.set(b, kLens[b]);
+    offs.set(b, kOffsets[b]);
+  }
+  std::vector<double> qd = q.toDouble(), kd = k.toDouble(), vd = v.toDouble();
+  const int64_t rows = B * Hq * Sq;
+  std::vector<double> full(rows * Dv), fullLse(rows);
+  kvfuse::ref::attention(problem(0, Skv), qd.data(), kd.data(), vd.data(),
+                         full.data(), fullLse.data());
+  Outputs out;
+  ASSERT_NO_FATAL_FAILURE(runAndCheck(
+      *compiled, "split_form",
+      {q.bind("q"), lens.bind("kv_lens"), offs.bind("offsets"), k.bind("k"),
+       v.bind("v")},
+      full, fullLse, out));
 }
 
 TEST(PartialAttention, FullyMaskedRowsThroughMerge) {
