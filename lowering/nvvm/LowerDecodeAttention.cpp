@@ -680,7 +680,7 @@ FailureOr<std::optional<DecodePlan>> NvvmLowerDecodePass::plan(Operation *op) {
   if (iface.getLseOutputInit())
     return fail("returns its log-sum-exp or split partials, which the GPU "
                 "decode kernels do not write (they split the keys "
-                "themselves): run kv-split-kv for the CPU only");
+                "themselves; kv-split-kv is for the CPU pipeline)");
   Type element = cache.getElementType();
   if (!element.isF32() && !element.isF16() && !element.isBF16())
     return fail("expects an f32, f16 or bf16 cache on the GPU, got ", element);

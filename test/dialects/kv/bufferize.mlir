@@ -81,3 +81,24 @@ func.func @fused_with_mask_init_still_live(%q: tensor<1x4x1x32xf32>, %k: tensor<
       mask(%m : tensor<1x1x1x16xf32>) outs(%i : tensor<1x4x1x32xf32>) -> tensor<1x4x1x32xf32>
   return %o, %i : tensor<1x4x1x32xf32>, tensor<1x4x1x32xf32>
 }
+
+// -----
+
+// Split form: both destinations become buffers, the merge reads them.
+// CHECK-LABEL: func @split_cache
+// CHECK-DAG: %[[PO:.*]] = memref.alloc() {{.*}} : memref<2x1x4x1x32xf32>
+// CHECK-DAG: %[[PL:.*]] = memref.alloc() {{.*}} : memref<2x1x4x1xf32>
+// CHECK: kv.cache_attention {{.*}} outs(%[[PO]], %[[PL]] : memref<2x1x4x1x32xf32>, memref<2x1x4x1xf32>)
+// CHECK: kv.merge %[[PO]], %[[PL]] : memref<2x1x4x1x32xf32>, memref<2x1x4x1xf32> outs(
+func.func @split_cache(%q: tensor<1x4x1x32xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 32, capacity = 64>,
+                       %lens: tensor<1xi32>) -> (tensor<1x4x1x32xf32>, tensor<1x4x1xf32>) {
+  %po = tensor.empty() : tensor<2x1x4x1x32xf32>
+  %pl = tensor.empty() : tensor<2x1x4x1xf32>
+  %p:2 = kv.cache_attention %q, %c, %lens : tensor<1x4x1x32xf32>, !kv.cache<f32, heads = 2, head_dim = 32, capacity = 64>, tensor<1xi32>
+      outs(%po, %pl : tensor<2x1x4x1x32xf32>, tensor<2x1x4x1xf32>) -> tensor<2x1x4x1x32xf32>, tensor<2x1x4x1xf32>
+  %o = tensor.empty() : tensor<1x4x1x32xf32>
+  %l = tensor.empty() : tensor<1x4x1xf32>
+  %m:2 = kv.merge %p#0, %p#1 : tensor<2x1x4x1x32xf32>, tensor<2x1x4x1xf32>
+      outs(%o, %l : tensor<1x4x1x32xf32>, tensor<1x4x1xf32>) -> tensor<1x4x1x32xf32>, tensor<1x4x1xf32>
+  return %m#0, %m#1 : tensor<1x4x1x32xf32>, tensor<1x4x1xf32>
+}

@@ -820,3 +820,40 @@ func.func @unknown_arg_attr(%l: tensor<1xi32> {kv.rol = "input"}) {
 func.func @bad_step_tokens() attributes {kv.step_tokens = -1 : i64} {
   return
 }
+
+// -----
+
+// Split form: the partials' counts differ.
+func.func @split_counts(%q: tensor<1x4x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %l: tensor<1xi32>, %o: tensor<3x1x4x1x16xf32>, %s: tensor<2x1x4x1xf32>) {
+  // expected-error @+1 {{expects lse_init splits to be 3, got 2}}
+  %r:2 = kv.cache_attention %q, %c, %l : tensor<1x4x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%o, %s : tensor<3x1x4x1x16xf32>, tensor<2x1x4x1xf32>) -> tensor<3x1x4x1x16xf32>, tensor<2x1x4x1xf32>
+  return
+}
+
+// -----
+
+// Split form: partials are f32.
+func.func @split_type(%q: tensor<1x4x1x16xf16>, %k: tensor<1x2x5x16xf16>, %v: tensor<1x2x5x16xf16>, %o: tensor<2x1x4x1x16xf16>, %s: tensor<2x1x4x1xf32>) {
+  // expected-error @+1 {{expects out_init to have element type f32, got 'f16'}}
+  %r:2 = kv.partial_attention %q, %k, %v : tensor<1x4x1x16xf16>, tensor<1x2x5x16xf16>, tensor<1x2x5x16xf16> outs(%o, %s : tensor<2x1x4x1x16xf16>, tensor<2x1x4x1xf32>) -> tensor<2x1x4x1x16xf16>, tensor<2x1x4x1xf32>
+  return
+}
+
+// -----
+
+// Split form: a static split count.
+func.func @split_dynamic(%q: tensor<1x4x1x16xf32>, %k: tensor<1x2x5x16xf32>, %v: tensor<1x2x5x16xf32>, %o: tensor<?x1x4x1x16xf32>, %s: tensor<?x1x4x1xf32>) {
+  // expected-error @+1 {{expects a static number of splits >= 1 in out_init, got ?}}
+  %r:2 = kv.partial_attention %q, %k, %v : tensor<1x4x1x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32> outs(%o, %s : tensor<?x1x4x1x16xf32>, tensor<?x1x4x1xf32>) -> tensor<?x1x4x1x16xf32>, tensor<?x1x4x1xf32>
+  return
+}
+
+// -----
+
+// With a log-sum-exp, the output of a cache attention is split or not, as
+// the log-sum-exp is.
+func.func @split_lse_rank(%q: tensor<1x4x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %l: tensor<1xi32>, %o: tensor<1x4x1x16xf32>, %s: tensor<2x1x4x1xf32>) {
+  // expected-error @+1 {{expects lse_init of rank 3 [B, Hq, Sq], got rank 4}}
+  %r:2 = kv.cache_attention %q, %c, %l : tensor<1x4x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%o, %s : tensor<1x4x1x16xf32>, tensor<2x1x4x1xf32>) -> tensor<1x4x1x16xf32>, tensor<2x1x4x1xf32>
+  return
+}

@@ -202,3 +202,29 @@ func.func @append_attention_on_memrefs(%q: memref<1x4x1x16xf32>, %k: memref<1x2x
       outs(%o : memref<1x4x1x16xf32>)
   return
 }
+
+// -----
+
+// Split forms: partial attention, cache attention and the fused append +
+// attention returning N partials (a leading split dim on O and LSE), and a
+// cache attention that also returns its log-sum-exp.
+!c = !kv.cache<f16, heads = 2, head_dim = 64, capacity = 256>
+// CHECK-LABEL: func @split_forms
+// CHECK: kv.partial_attention {{.*}} outs(%{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}} : tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>) -> tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>
+// CHECK: kv.cache_attention {{.*}} outs(%{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}} : tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>) {causal} -> tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>
+// CHECK: kv.cache_attention {{.*}} outs(%{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}} : tensor<1x4x2x64xf32>, tensor<1x4x2xf32>) -> tensor<1x4x2x64xf32>, tensor<1x4x2xf32>
+// CHECK: kv.append_attention {{.*}} outs(%{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}} : tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>) -> tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>
+func.func @split_forms(%q: tensor<1x4x2x64xf16>, %qf: tensor<1x4x2x64xf32>, %k: tensor<1x2x256x64xf16>,
+                       %v: tensor<1x2x256x64xf16>, %kn: tensor<1x2x2x64xf32>, %c: !c, %l: tensor<1xi32>,
+                       %po: tensor<3x1x4x2x64xf32>, %pl: tensor<3x1x4x2xf32>,
+                       %o: tensor<1x4x2x64xf32>, %ol: tensor<1x4x2xf32>) {
+  %a:2 = kv.partial_attention %q, %k, %v : tensor<1x4x2x64xf16>, tensor<1x2x256x64xf16>, tensor<1x2x256x64xf16>
+      outs(%po, %pl : tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>) -> tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>
+  %b:2 = kv.cache_attention %qf, %c, %l : tensor<1x4x2x64xf32>, !c, tensor<1xi32>
+      outs(%po, %pl : tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>) {causal} -> tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>
+  %d:2 = kv.cache_attention %qf, %c, %l : tensor<1x4x2x64xf32>, !c, tensor<1xi32>
+      outs(%o, %ol : tensor<1x4x2x64xf32>, tensor<1x4x2xf32>) -> tensor<1x4x2x64xf32>, tensor<1x4x2xf32>
+  %e:2 = kv.append_attention %qf, %kn, %kn, %c, %l : tensor<1x4x2x64xf32>, tensor<1x2x2x64xf32>, tensor<1x2x2x64xf32>, !c, tensor<1xi32>
+      outs(%po, %pl : tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>) -> tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>
+  return
+}

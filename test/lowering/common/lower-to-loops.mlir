@@ -202,3 +202,24 @@ func.func @copy(%a: memref<4x8xf32>, %b: memref<4x8xf32, strided<[16, 1]>>) {
   memref.copy %a, %b : memref<4x8xf32> to memref<4x8xf32, strided<[16, 1]>>
   return
 }
+
+// -----
+
+// Split form: per row, a loop over the partials, each taking its chunk
+// ceil(visible / N) of the row's visible keys and writing its output row
+// and log-sum-exp under the split index.
+// CHECK-LABEL: func @split_form
+// CHECK:         scf.for %[[B:.*]] = %c0 to %c1
+// CHECK:           scf.for %[[H:.*]] = %c0 to %c4
+// CHECK:             scf.for %[[I:.*]] = %c0 to %c1
+// CHECK:               scf.for %[[S:.*]] = %c0 to %c3
+// CHECK:                 arith.divui %{{.*}}, %c3
+// CHECK:                 arith.muli %[[S]],
+// CHECK:                 memref.store {{.*}}, %arg3[%[[S]], %[[B]], %[[H]], %[[I]], %{{.*}}] : memref<3x1x4x1x16xf32>
+// CHECK:                 memref.store {{.*}}, %arg4[%[[S]], %[[B]], %[[H]], %[[I]]] : memref<3x1x4x1xf32>
+func.func @split_form(%q: memref<1x4x1x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 64>,
+                      %lens: memref<1xi32>, %o: memref<3x1x4x1x16xf32>, %l: memref<3x1x4x1xf32>) {
+  kv.cache_attention %q, %c, %lens : memref<1x4x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 64>, memref<1xi32>
+      outs(%o, %l : memref<3x1x4x1x16xf32>, memref<3x1x4x1xf32>)
+  return
+}

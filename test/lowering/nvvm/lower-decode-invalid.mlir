@@ -81,3 +81,14 @@ func.func @shared_memory(%q: memref<1x16x1x768xf32>,
       memref<1xi32> outs(%o : memref<1x16x1x768xf32>)
   return
 }
+
+// -----
+
+// The GPU decode kernels split the keys themselves and write no partials.
+func.func @split_form(%q: memref<1x4x1x64xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 64, capacity = 64>,
+                      %lens: memref<1xi32>, %o: memref<2x1x4x1x64xf32>, %l: memref<2x1x4x1xf32>) {
+  // expected-error @+1 {{returns its log-sum-exp or split partials, which the GPU decode kernels do not write (they split the keys themselves; kv-split-kv is for the CPU pipeline)}}
+  kv.cache_attention %q, %c, %lens : memref<1x4x1x64xf32>, !kv.cache<f32, heads = 2, head_dim = 64, capacity = 64>, memref<1xi32>
+      outs(%o, %l : memref<2x1x4x1x64xf32>, memref<2x1x4x1xf32>)
+  return
+}
