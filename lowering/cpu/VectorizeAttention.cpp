@@ -1248,8 +1248,7 @@ struct VectorizeAttention : RewritePattern {
 
   LogicalResult matchAndRewrite(Operation *op,
                                 PatternRewriter &rewriter) const override {
-    if (!isa<AttentionOp, PartialAttentionOp, CacheAttentionOp,
-             AppendAttentionOp>(op))
+    if (!isa<AttentionOpInterface>(op))
       return failure();
     if (op->getNumResults() != 0)
       return rewriter.notifyMatchFailure(op, "expects the memref form");
