@@ -193,28 +193,39 @@ void runAndCheck(const Artifact &art, const char *entry,
   EXPECT_TRUE(checkLse(out.l, refLse, 1e-5));
 }
 
+/// Random Q/K/V of the whole problem, its lengths and offsets, and the full
+/// attention in float64: what every split must merge to.
+struct FullProblem {
+  Tensor q{KVFUSE_F32, {B, Hq, Sq, D}}, k{KVFUSE_F32, {B, Hkv, Skv, D}},
+      v{KVFUSE_F32, {B, Hkv, Skv, Dv}};
+  Tensor lens{KVFUSE_I32, {B}}, offs{KVFUSE_I32, {B}};
+  std::vector<double> qd, full, fullLse;
+  explicit FullProblem(unsigned seed) {
+    std::mt19937 rng(seed);
+    q.fillUniform(rng);
+    k.fillUniform(rng);
+    v.fillUniform(rng);
+    for (int64_t b = 0; b < B; ++b) {
+      lens.set(b, kLens[b]);
+      offs.set(b, kOffsets[b]);
+    }
+    qd = q.toDouble();
+    std::vector<double> kd = k.toDouble(), vd = v.toDouble();
+    full.resize(B * Hq * Sq * Dv);
+    fullLse.resize(B * Hq * Sq);
+    kvfuse::ref::attention(problem(0, Skv), qd.data(), kd.data(), vd.data(),
+                           full.data(), fullLse.data());
+  }
+};
+
 TEST(PartialAttention, SplitsMergeToFullAttention) {
   const Artifact *compiled = compiledModule();
   ASSERT_TRUE(compiled);
   const Artifact &art = *compiled;
-  std::mt19937 rng(77);
-  Tensor q(KVFUSE_F32, {B, Hq, Sq, D}), k(KVFUSE_F32, {B, Hkv, Skv, D}),
-      v(KVFUSE_F32, {B, Hkv, Skv, Dv});
-  q.fillUniform(rng);
-  k.fillUniform(rng);
-  v.fillUniform(rng);
-  Tensor lens(KVFUSE_I32, {B}), offs(KVFUSE_I32, {B});
-  for (int64_t b = 0; b < B; ++b) {
-    lens.set(b, kLens[b]);
-    offs.set(b, kOffsets[b]);
-  }
-  std::vector<double> qd = q.toDouble(), kd = k.toDouble(), vd = v.toDouble();
+  FullProblem p(77);
+  Tensor &q = p.q, &k = p.k, &v = p.v, &lens = p.lens, &offs = p.offs;
+  const std::vector<double> &qd = p.qd, &full = p.full, &fullLse = p.fullLse;
   const int64_t rows = B * Hq * Sq;
-
-  // Full attention in float64: what every split must merge to.
-  std::vector<double> full(rows * Dv), fullLse(rows);
-  kvfuse::ref::attention(problem(0, Skv), qd.data(), kd.data(), vd.data(),
-                         full.data(), fullLse.data());
 
   // Each slice on its own: (O, LSE) of the slice.
   Tensor parts(KVFUSE_F32, {N, B, Hq, Sq, Dv}),
@@ -271,28 +282,13 @@ TEST(PartialAttention, SplitsMergeToFullAttention) {
 TEST(PartialAttention, SplitFormMergesToFullAttention) {
   const Artifact *compiled = compiledModule();
   ASSERT_TRUE(compiled);
-  std::mt19937 rng(79);
-  Tensor q(KVFUSE_F32, {B, Hq, Sq, D}), k(KVFUSE_F32, {B, Hkv, Skv, D}),
-      v(KVFUSE_F32, {B, Hkv, Skv, Dv});
-  q.fillUniform(rng);
-  k.fillUniform(rng);
-  v.fillUniform(rng);
-  Tensor lens(KVFUSE_I32, {B}), offs(KVFUSE_I32, {B});
-  for (int64_t b = 0; b < B; ++b) {
-    lens.set(b, kLens[b]);
-    offs.set(b, kOffsets[b]);
-  }
-  std::vector<double> qd = q.toDouble(), kd = k.toDouble(), vd = v.toDouble();
-  const int64_t rows = B * Hq * Sq;
-  std::vector<double> full(rows * Dv), fullLse(rows);
-  kvfuse::ref::attention(problem(0, Skv), qd.data(), kd.data(), vd.data(),
-                         full.data(), fullLse.data());
+  FullProblem p(79);
   Outputs out;
   ASSERT_NO_FATAL_FAILURE(runAndCheck(
       *compiled, "split_form",
-      {q.bind("q"), lens.bind("kv_lens"), offs.bind("offsets"), k.bind("k"),
-       v.bind("v")},
-      full, fullLse, out));
+      {p.q.bind("q"), p.lens.bind("kv_lens"), p.offs.bind("offsets"),
+       p.k.bind("k"), p.v.bind("v")},
+      p.full, p.fullLse, out));
 }
 
 TEST(PartialAttention, FullyMaskedRowsThroughMerge) {
