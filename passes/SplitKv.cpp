@@ -11,6 +11,7 @@
 #include "dialects/kv/KvAttrs.h"
 #include "dialects/kv/KvOps.h"
 #include "passes/Passes.h"
+#include "passes/SplitKv.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
@@ -24,9 +25,6 @@ using namespace mlir;
 using namespace mlir::kv;
 
 namespace {
-
-/// Partials above this size would need a heap allocation per call.
-constexpr int64_t kMaxStackPartialBytes = int64_t(1) << 20;
 
 /// The number of partials `op` is to be split into: the option, else its
 /// recorded CPU plan's; 1 leaves the op as it is.
@@ -93,13 +91,12 @@ LogicalResult splitKeys(RewriterBase &rewriter, AttentionOpInterface op,
 
   Value lseInit = op.getLseOutputInit();
   int64_t rows = rowShape[0] * rowShape[1] * rowShape[2];
-  int64_t bytes =
-      (splits * rows * (outType.getShape().back() + 1) + (lseInit ? 0 : rows)) *
-      4;
-  if (!onTensors && bytes > kMaxStackPartialBytes)
+  int64_t bytes = splitKvStackBytes(splits, rows, outType.getShape().back(),
+                                    /*lseScratch=*/!lseInit);
+  if (!onTensors && bytes > kMaxSplitKvStackBytes)
     return operation->emitOpError()
            << "needs " << bytes << " bytes of stack for " << splits
-           << " partial results (at most " << kMaxStackPartialBytes
+           << " partial results (at most " << kMaxSplitKvStackBytes
            << "); split it less";
 
   // Destinations: empty tensors, or stack buffers at the function's entry.

@@ -1,6 +1,7 @@
 //===- AttentionTiling.cpp - how CPU attention tiles are chosen -----------===//
 
 #include "lowering/cpu/AttentionTiling.h"
+#include "passes/SplitKv.h"
 
 #include "dialects/kv/KvOps.h"
 #include "dialects/kv/KvTypes.h"
@@ -181,18 +182,15 @@ TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
       plan.splits = std::min((2 * cores + tiles - 1) / tiles,
                              s.kvLen / (4 * plan.keyBlock));
   }
-  if (splitPartialBytes(s, plan) > kMaxSplitPartialBytes)
-    plan.splits = 1; // keep the stack bounded; the tiles are many then anyway
+  // Keep kv-split-kv's stack partials bounded (counting the merged
+  // log-sum-exp, which ops without one of their own need); the tiles are
+  // many then anyway.
+  if (plan.splits > 1 &&
+      splitKvStackBytes(plan.splits, s.batch * s.qHeads * s.qLen, s.valueDim,
+                        /*lseScratch=*/true) > kMaxSplitKvStackBytes)
+    plan.splits = 1;
   plan.splits = std::max<int64_t>(1, plan.splits);
   return plan;
-}
-
-int64_t mlir::kv::splitPartialBytes(const TileShape &s, const TilePlan &plan) {
-  if (plan.splits <= 1)
-    return 0;
-  // Partial outputs and log-sum-exps, and the merged log-sum-exp.
-  int64_t rows = s.batch * s.qHeads * s.qLen;
-  return (plan.splits * rows * (s.valueDim + 1) + rows) * 4;
 }
 
 bool mlir::kv::isFeasible(const TileShape &s, const TilePlan &plan,
@@ -211,17 +209,16 @@ bool mlir::kv::isFeasible(const TileShape &s, const TilePlan &plan,
             " (the " + scoreKernelName(plan.kernel).str() + " kernel's)";
     return false;
   }
+  // The kernels split keys exactly as the op's split form says.
+  if (s.splits == 1 && plan.splits > 1) {
+    error = "the plan splits the keys " + std::to_string(plan.splits) +
+            " ways but the op is not in split form (run kv-split-kv first)";
+    return false;
+  }
   if (s.splits > 1 && plan.splits != s.splits) {
     error = "the op holds " + std::to_string(s.splits) +
             " partial results, the plan splits its keys " +
             std::to_string(plan.splits) + " ways";
-    return false;
-  }
-  int64_t partialBytes = s.splits > 1 ? 0 : splitPartialBytes(s, plan);
-  if (partialBytes > kMaxSplitPartialBytes) {
-    error = std::to_string(plan.splits) + " splits need " +
-            std::to_string(partialBytes) +
-            " bytes of partial results on the stack (at most 1 MiB)";
     return false;
   }
   return true;

@@ -78,13 +78,9 @@ parseTilingOptions(int64_t rowTile, int64_t keyBlock, int64_t splits,
 
 TilePlan planTiles(const TileShape &shape, const TilingOptions &options);
 
-/// Bytes of the split partials (output rows and log-sum-exp per split)
-/// kv-split-kv places on the stack, and their bound.
-int64_t splitPartialBytes(const TileShape &shape, const TilePlan &plan);
-constexpr int64_t kMaxSplitPartialBytes = int64_t(1) << 20;
-
-/// Whether the kernels can run `plan` on `shape` (a plan from an attribute
-/// may not fit the op it is on); the reason in `error` if not.
+/// Whether the kernels can run `plan` on `shape` now (a plan from an
+/// attribute may not fit the op it is on, or may split keys the op has not
+/// been split into by kv-split-kv); the reason in `error` if not.
 bool isFeasible(const TileShape &shape, const TilePlan &plan,
                 std::string &error);
 

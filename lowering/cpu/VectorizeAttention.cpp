@@ -1070,6 +1070,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
 
   auto emitTile = [&](ValueRange ivs) {
     Value bIdx = ivs[0], kh = ivs[1], tile = ivs[2];
+    Value split = splits > 1 ? ivs[3] : Value(); // the partial, in split form
     Value row0 = e.mul(tile, e.index(rowsPerHead));
     auto scratch = [&](ArrayRef<int64_t> shape, Type element) -> Value {
       return memref::AllocaOp::create(b, loc, MemRefType::get(shape, element));
@@ -1154,7 +1155,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       };
       Value chunk = e.mul(ceilDiv(ceilDiv(span, splits), block),
                           e.index(block));
-      keysLo = e.add(tileLo, e.mul(ivs[3], chunk));
+      keysLo = e.add(tileLo, e.mul(split, chunk));
       keysHi = e.minS(tileHi, e.add(keysLo, chunk));
     }
     // Flash-attention loop over keys [lo, hi) read from `parts`' sources.
@@ -1198,8 +1199,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
           cast<MemRefType>(a.values.memref.getType()).getElementType()};
       Value freshLo = e.maxS(keysLo, past);
       emitKeyLoop(freshLo, e.maxS(keysHi, freshLo), fresh);
-      emitAppendShare(e, a, bIdx, kh, tile, past, tilesPerHead,
-                      splits > 1 ? ivs[3] : Value());
+      emitAppendShare(e, a, bIdx, kh, tile, past, tilesPerHead, split);
     }
 
     forRange(e, c0, e.index(tileRows), [&](Value m) {
@@ -1207,8 +1207,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
                                        ValueRange{m, c0});
       Value max = memref::LoadOp::create(b, loc, rowMax, m);
       Value sum = memref::LoadOp::create(b, loc, rowSum, m);
-      finalizeRow(bIdx, kh, row0, splits > 1 ? ivs[3] : Value(), m, o, max,
-                  sum);
+      finalizeRow(bIdx, kh, row0, split, m, o, max, sum);
     });
   };
 
@@ -1300,12 +1299,7 @@ struct CpuVectorizeAttentionPass
         return WalkResult::advance();
       std::optional<TileShape> shape = TileShape::of(op);
       std::string why = "the op is not an attention op";
-      TilePlan plan = fromAttr(recorded);
-      if (shape && shape->splits == 1 && plan.splits > 1)
-        why = "the plan splits the keys " + std::to_string(plan.splits) +
-              " ways but the op is not in split form (run kv-split-kv "
-              "first)";
-      else if (shape && isFeasible(*shape, plan, why))
+      if (shape && isFeasible(*shape, fromAttr(recorded), why))
         return WalkResult::advance();
       op->emitError() << "#kv.cpu_tiles does not fit: " << why;
       return WalkResult::interrupt();
