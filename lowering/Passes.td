@@ -54,7 +54,8 @@ def DecomposeAggregatesPass
 // key splits it takes from the op's split form only).
 defvar CpuTilingOptions = [
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"0",
-           "Query rows (over all heads of a group) per tile; 0: 64, or 32 "
+           "Query rows (over the packed heads of kv-pack-gqa) per tile; 0: "
+           "64, or 32 "
            "or 16 when larger tiles are fewer than twice the target's "
            "cores">,
     Option<"keyBlock", "key-block", "int64_t", /*default=*/"0",
@@ -83,8 +84,8 @@ def CpuPlanTilesPass
     `kv.cache_attention` and `kv.append_attention` (tensor or memref form)
     the tiling `kv-cpu-vectorize-attention` will follow, as a
     `kv.cpu_tiles = #kv.cpu_tiles<...>` attribute: query rows per head in a
-    tile (all heads of a KV head's group share a tile), keys per block, key
-    splits (split-KV) and score kernel. They derive from the op's shape and
+    tile (the packed heads of an op in `kv-pack-gqa`'s form share a tile),
+    keys per block, key splits (split-KV) and score kernel. They derive from the op's shape and
     the target's vector width, L1 size and core count unless the options
     fix them. Ops that already carry a plan keep it, so a plan can be pinned
     by hand.
@@ -99,13 +100,15 @@ def CpuPlanTilesPass
 
 def CpuVectorizeAttentionPass
     : InterfacePass<"kv-cpu-vectorize-attention", "mlir::FunctionOpInterface"> {
-  let summary = "Tiled, GQA-packed, vectorised and parallel attention loops";
+  let summary = "Tiled, vectorised and parallel attention loops";
   let description = [{
-    Rewrites `kv.attention`, `kv.partial_attention` and `kv.cache_attention`
-    (memref form, unit-stride rows) into independent tiles of (batch entry,
-    KV head, block of query rows) run by an `scf.parallel` loop. A tile
-    holds the query rows of every head of the KV head's group, so each K/V
-    row is loaded once per tile (GQA packing). Inside a tile a flash-
+    Rewrites `kv.attention`, `kv.partial_attention`, `kv.cache_attention`
+    and `kv.append_attention` (memref form, unit-stride rows) into
+    independent tiles of (batch entry, head of Q, block of query rows) run
+    by an `scf.parallel` loop. A tile of an op packed by `kv-pack-gqa`
+    holds the block's rows of every packed query head, all reading one KV
+    head, so each K/V row is loaded once per tile for all of them (without
+    packing, once per query head). Inside a tile a flash-
     attention loop walks blocks of `key-block` keys over the union of the
     rows' visible ranges only (fully masked blocks of causal, window or
     length bounds are never visited), computes scores with a register-
@@ -116,7 +119,7 @@ def CpuVectorizeAttentionPass
     (the rows' rescale factors as one vector) and
     accumulates `P.V` into output rows held in registers. f16/bf16 rows are
     converted on load. Tiles have about `row-tile` query rows (at least one
-    row of each head of the group). Ops in split form (`kv-split-kv`) run
+    row of each packed head). Ops in split form (`kv-split-kv`) run
     every (tile, split) pair as one parallel iteration, split n taking the
     n-th chunk (whole key blocks) of the tile's visible keys and writing
     its normalised partial output and log-sum-exp. An op's tiling is the

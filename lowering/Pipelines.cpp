@@ -60,10 +60,15 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
   buildBufferizedKvPipeline(pm, options.raise, options.fuseAppend,
                             /*deallocate=*/true);
 
+  // The heads of a GQA group become one head's rows, so that a tile holds
+  // rows of all of them and reads each K/V row once (the reference loops
+  // take the packed form too: it is a view).
+  if (options.packGqa)
+    pm.addNestedPass<func::FuncOp>(createPackGqaPass());
   // Attention as parallel vectorised tiles; every other kv op (and any
   // attention the tiler declines) as plain loops.
   if (!options.reference) {
-    // The tiling is chosen (and recorded on each op) first, then followed.
+    // The tiling is chosen (and recorded on each op) next, then followed.
     CpuPlanTilesPassOptions plan;
     plan.rowTile = options.rowTile;
     plan.keyBlock = options.keyBlock;

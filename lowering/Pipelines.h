@@ -52,9 +52,15 @@ struct CpuPipelineOptions : KvPipelineOptions<CpuPipelineOptions> {
       llvm::cl::init("host")};
   PassOptions::Option<int64_t> rowTile{
       *this, "row-tile",
-      llvm::cl::desc("Query rows (over a GQA group) per attention tile "
+      llvm::cl::desc("Query rows (over a packed GQA group) per attention tile "
                      "(0: from the shape and target)"),
       llvm::cl::init(0)};
+  PassOptions::Option<bool> packGqa{
+      *this, "pack-gqa",
+      llvm::cl::desc("Pack the query heads of each GQA group into one "
+                     "head's rows, so that tiles read K/V once per group "
+                     "(kv-pack-gqa)"),
+      llvm::cl::init(true)};
   PassOptions::Option<bool> prefetch{
       *this, "prefetch",
       llvm::cl::desc("Software-prefetch K/V rows ahead of the attention "

@@ -25,7 +25,7 @@ struct DecomposeCacheAttention : OpRewritePattern<CacheAttentionOp> {
       return rewriter.notifyMatchFailure(op, "expects static tensor shapes");
     Location loc = op.getLoc();
     CacheType cache = op.getCacheType();
-    int64_t batch = query.getDimSize(0), sq = query.getDimSize(2);
+    int64_t batch = query.getDimSize(0), sq = op.getQueryLength();
     Type element = query.getElementType();
     auto keyType = RankedTensorType::get(
         {batch, cache.getHeads(), cache.getCapacity(), cache.getHeadDim()},
@@ -52,12 +52,12 @@ struct DecomposeCacheAttention : OpRewritePattern<CacheAttentionOp> {
     // partial attention over all the keys.
     if (Value lseInit = op.getLseInit()) {
       auto partial = PartialAttentionOp::create(
-          rewriter, loc, op->getResultTypes(), op.getQuery(),
-          load.getResult(0), load.getResult(1), op.getMask(), op.getKvLens(),
-          offsets, op.getInit(), lseInit, op.getScaleAttr(),
-          op.getSoftcapAttr(), op.getCausalAttr(), op.getWindowLeftAttr(),
-          op.getWindowRightAttr(), /*causal_offset=*/nullptr,
-          /*kv_start=*/nullptr);
+          rewriter, loc, op->getResultTypes(), op.getQuery(), load.getResult(0),
+          load.getResult(1), op.getMask(), op.getKvLens(), offsets,
+          op.getInit(), lseInit, op.getScaleAttr(), op.getSoftcapAttr(),
+          op.getCausalAttr(), op.getWindowLeftAttr(), op.getWindowRightAttr(),
+          /*causal_offset=*/nullptr,
+          /*kv_start=*/nullptr, op.getPackedHeadsAttr());
       rewriter.replaceOp(op, partial.getResults());
       return success();
     }
@@ -66,7 +66,7 @@ struct DecomposeCacheAttention : OpRewritePattern<CacheAttentionOp> {
         load.getResult(0), load.getResult(1), op.getMask(), op.getKvLens(),
         offsets, op.getInit(), op.getScaleAttr(), op.getSoftcapAttr(),
         op.getCausalAttr(), op.getWindowLeftAttr(), op.getWindowRightAttr(),
-        /*causal_offset=*/nullptr);
+        /*causal_offset=*/nullptr, op.getPackedHeadsAttr());
     rewriter.replaceOp(op, attention.getResults());
     return success();
   }

@@ -140,7 +140,7 @@ struct FuseAppendIntoCacheAttention : OpRewritePattern<CacheAttentionOp> {
         append.getKey(), append.getValue(), cache, append.getLens(),
         op.getMask(), op.getInit(), op.getLseInit(), op.getScaleAttr(),
         op.getSoftcapAttr(), op.getCausalAttr(), op.getWindowLeftAttr(),
-        op.getWindowRightAttr());
+        op.getWindowRightAttr(), op.getPackedHeadsAttr());
     rewriter.replaceOp(op, fused->getResults());
     rewriter.eraseOp(append);
     return success();

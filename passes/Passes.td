@@ -45,6 +45,37 @@ def FuseAppendPass
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def PackGqaPass : InterfacePass<"kv-pack-gqa", "mlir::FunctionOpInterface"> {
+  let summary = "Pack the query heads of each GQA group into the rows of one "
+                "head";
+  let description = [{
+    Rewrites an attention op (`kv.attention`, `kv.partial_attention`,
+    `kv.cache_attention`, `kv.append_attention`; tensor or memref form)
+    whose query heads come in groups of `G > 1` per KV head into its packed
+    form (`packed_heads = P`): the query `[B, Hq, Sq, D]` is viewed as
+    `[B, Hq / P, P * Sq, D]`, the output and log-sum-exp destinations
+    (split form included) likewise, so that each head of the packed query
+    holds the rows of `P` query heads that read the same KV head. A back end
+    then lays its tiles over the packed rows and reads each K/V row once for
+    all of them rather than once per query head: for decode, where every
+    K/V byte is used by only `G` query rows, that divides the cache traffic
+    by `P`. The views are `expand_shape` + `collapse_shape` pairs (no copy;
+    memrefs must have identity layouts); on tensors the results are viewed
+    back to the unpacked shape. Explicit masks keep their shape.
+
+    `P` is the `heads` option, or the whole group where it is 0. Ops with
+    `G = 1`, ops already packed, ops whose group `P` does not divide, and
+    ops with dynamic query or destination shapes are left alone.
+  }];
+  let options = [
+    Option<"heads", "heads", "int64_t", /*default=*/"0",
+           "Query heads packed per head (dividing the group); 0: the whole "
+           "group">,
+  ];
+  let dependentDialects = ["::mlir::memref::MemRefDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
 def SplitKvPass : InterfacePass<"kv-split-kv", "mlir::FunctionOpInterface"> {
   let summary = "Split attention over long keys into partials merged by "
                 "kv.merge (flash-decoding)";

@@ -51,7 +51,8 @@ Operation *createSplitOp(RewriterBase &rewriter, Operation *op,
         attention.getOffsets(), partOut, partLse, attention.getScaleAttr(),
         attention.getSoftcapAttr(), attention.getCausalAttr(),
         attention.getWindowLeftAttr(), attention.getWindowRightAttr(),
-        attention.getCausalOffsetAttr(), kvStart);
+        attention.getCausalOffsetAttr(), kvStart,
+        attention.getPackedHeadsAttr());
   };
   if (auto attention = dyn_cast<AttentionOp>(op))
     return dense(attention, rewriter.getI64IntegerAttr(0));
@@ -61,15 +62,16 @@ Operation *createSplitOp(RewriterBase &rewriter, Operation *op,
     return CacheAttentionOp::create(
         rewriter, loc, types, cached.getQuery(), cached.getCache(),
         cached.getKvLens(), cached.getMask(), partOut, partLse,
-        cached.getScaleAttr(), cached.getSoftcapAttr(),
-        cached.getCausalAttr(), cached.getWindowLeftAttr(),
-        cached.getWindowRightAttr());
+        cached.getScaleAttr(), cached.getSoftcapAttr(), cached.getCausalAttr(),
+        cached.getWindowLeftAttr(), cached.getWindowRightAttr(),
+        cached.getPackedHeadsAttr());
   auto fused = cast<AppendAttentionOp>(op);
   return AppendAttentionOp::create(
       rewriter, loc, types, fused.getQuery(), fused.getKey(), fused.getValue(),
       fused.getCache(), fused.getPastLens(), fused.getMask(), partOut, partLse,
       fused.getScaleAttr(), fused.getSoftcapAttr(), fused.getCausalAttr(),
-      fused.getWindowLeftAttr(), fused.getWindowRightAttr());
+      fused.getWindowLeftAttr(), fused.getWindowRightAttr(),
+      fused.getPackedHeadsAttr());
 }
 
 /// Rewrites `op` into `splits` partials and their merge.

@@ -15,8 +15,11 @@ def Kv_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
     alike.
   }];
   let methods = [
-    InterfaceMethod<"The query operand `[B, Hq, Sq, D]`.",
-      "::mlir::Value", "getQuery">,
+    InterfaceMethod<"The query operand `[B, Hq, Sq, D]`, or `[B, Hq / P, "
+      "P * Sq, D]` with P packed heads.", "::mlir::Value", "getQuery">,
+    InterfaceMethod<"Query heads P whose rows each head of the query and "
+      "output holds (GQA packing; 1: unpacked).", "uint64_t",
+      "getPackedHeads">,
     InterfaceMethod<"Number of KV heads.", "int64_t", "getNumKvHeads">,
     InterfaceMethod<"Key head dim D.", "int64_t", "getKeyHeadDim">,
     InterfaceMethod<"Value head dim Dv.", "int64_t", "getValueHeadDim">,
@@ -32,17 +35,31 @@ def Kv_AttentionOpInterface : OpInterface<"AttentionOpInterface"> {
     InterfaceMethod<"The optional score scale attribute.",
       "std::optional<::llvm::APFloat>", "getScale">,
     InterfaceMethod<"The destination of the output: `[B, Hq, Sq, Dv]`, or "
-      "`[N, B, Hq, Sq, Dv]` in split form.", "::mlir::Value",
+      "`[N, B, Hq, Sq, Dv]` in split form (packed like the query).",
+      "::mlir::Value",
       "getOutputInit">,
     InterfaceMethod<"The destination of the log-sum-exp (`[B, Hq, Sq]` or "
       "`[N, B, Hq, Sq]`), null where the op returns none.", "::mlir::Value",
       "getLseOutputInit">,
   ];
   let extraSharedClassDeclaration = [{
-    /// Number of query heads Hq.
+    /// Query heads P packed into each head of the query and output.
+    int64_t getNumPackedHeads() {
+      return static_cast<int64_t>($_op.getPackedHeads());
+    }
+    /// Number of query heads Hq (packed or not).
     int64_t getNumQueryHeads() {
-      return ::llvm::cast<::mlir::ShapedType>($_op.getQuery().getType())
-          .getDimSize(1);
+      int64_t heads = ::llvm::cast<::mlir::ShapedType>(
+          $_op.getQuery().getType()).getDimSize(1);
+      return ::mlir::ShapedType::isDynamic(heads)
+                 ? heads : heads * getNumPackedHeads();
+    }
+    /// Query length Sq (packed or not).
+    int64_t getQueryLength() {
+      int64_t rows = ::llvm::cast<::mlir::ShapedType>(
+          $_op.getQuery().getType()).getDimSize(2);
+      return ::mlir::ShapedType::isDynamic(rows)
+                 ? rows : rows / getNumPackedHeads();
     }
     /// Query heads that share one KV head.
     int64_t getGroupSize() {

@@ -162,12 +162,44 @@ static LogicalResult verifyScoreAttributes(AttentionOpInterface op) {
   return success();
 }
 
+/// Checks the query's heads against the KV heads and returns the logical
+/// (Hq, Sq) of a query `[B, Hq / P, P * Sq, D]` whose heads each hold the
+/// rows of `packed` = P query heads (GQA packing; P = 1: unpacked).
+static FailureOr<std::pair<int64_t, int64_t>>
+verifyQueryHeads(Operation *op, ShapedType query, int64_t packed,
+                 int64_t kvHeads) {
+  if (packed < 1)
+    return op->emitOpError() << "expects packed_heads >= 1, got " << packed;
+  int64_t heads = query.getDimSize(1), rows = query.getDimSize(2);
+  if (packed > 1 && ShapedType::isDynamic(rows))
+    return op->emitOpError(
+        "expects a static query length when heads are packed");
+  if (rows % packed != 0)
+    return op->emitOpError()
+           << "expects query rows (" << rows
+           << ") to be a multiple of packed_heads (" << packed << ")";
+  int64_t hq = ShapedType::isDynamic(heads) ? heads : heads * packed;
+  int64_t sq = ShapedType::isDynamic(rows) ? rows : rows / packed;
+  if (ShapedType::isDynamic(hq) || ShapedType::isDynamic(kvHeads))
+    return std::make_pair(hq, sq);
+  if (kvHeads == 0 || hq % kvHeads != 0)
+    return op->emitOpError()
+           << "expects query heads (" << hq
+           << ") to be a multiple of KV heads, got " << kvHeads;
+  if ((hq / kvHeads) % packed != 0)
+    return op->emitOpError()
+           << "expects packed_heads (" << packed
+           << ") to divide the query heads per KV head (" << hq / kvHeads
+           << "), so that a packed head's rows share one KV head";
+  return std::make_pair(hq, sq);
+}
+
 /// Verifies Q/K/V/mask/lengths of `kv.attention` and `kv.partial_attention`
-/// and returns the expected output shape [B, Hq, Sq, Dv].
+/// and returns the expected output shape [B, Hq, Sq, Dv] (packed like Q).
 static FailureOr<SmallVector<int64_t>>
 verifyExplicitAttention(Operation *op, Value query, Value key, Value value,
                         Value mask, Value kvLens, Value offsets,
-                        int64_t causalOffset) {
+                        int64_t causalOffset, int64_t packed) {
   ShapeChecker check(op);
   auto q = check.ranked(query, "query", 4, "[B, Hq, Sq, D]");
   if (failed(q))
@@ -198,11 +230,10 @@ verifyExplicitAttention(Operation *op, Value query, Value key, Value value,
       failed(check.same(skv, v->getDimSize(2), "value length (key length)")) ||
       failed(check.same(d, k->getDimSize(3), "key head dim (query head dim)")))
     return failure();
-  if (!ShapedType::isDynamic(hq) && !ShapedType::isDynamic(hkv) &&
-      (hkv == 0 || hq % hkv != 0))
-    return op->emitOpError() << "expects query heads (" << hq
-                             << ") to be a multiple of KV heads, got " << hkv;
-  if (failed(check.mask(mask, {batch, hq, sq, skv})) ||
+  auto logical = verifyQueryHeads(op, *q, packed, hkv);
+  if (failed(logical))
+    return failure();
+  if (failed(check.mask(mask, {batch, logical->first, logical->second, skv})) ||
       failed(check.lengths(kvLens, "kv_lens", batch)) ||
       failed(check.lengths(offsets, "offsets", batch)))
     return failure();
@@ -387,9 +418,10 @@ int64_t AppendAttentionOp::getValueHeadDim() {
 LogicalResult AttentionOp::verify() {
   if (failed(verifyScoreAttributes(*this)))
     return failure();
-  auto shape = verifyExplicitAttention(
-      *this, getQuery(), getKey(), getValue(), getMask(), getKvLens(),
-      getOffsets(), static_cast<int64_t>(getCausalOffset()));
+  auto shape = verifyExplicitAttention(*this, getQuery(), getKey(), getValue(),
+                                       getMask(), getKvLens(), getOffsets(),
+                                       static_cast<int64_t>(getCausalOffset()),
+                                       getNumPackedHeads());
   if (failed(shape) || failed(verifyOutput(*this, getInit(), "init", *shape)) ||
       failed(verifyFloatElement(*this, getInit(), "init")))
     return failure();
@@ -399,9 +431,10 @@ LogicalResult AttentionOp::verify() {
 LogicalResult PartialAttentionOp::verify() {
   if (failed(verifyScoreAttributes(*this)))
     return failure();
-  auto shape = verifyExplicitAttention(
-      *this, getQuery(), getKey(), getValue(), getMask(), getKvLens(),
-      getOffsets(), static_cast<int64_t>(getCausalOffset()));
+  auto shape = verifyExplicitAttention(*this, getQuery(), getKey(), getValue(),
+                                       getMask(), getKvLens(), getOffsets(),
+                                       static_cast<int64_t>(getCausalOffset()),
+                                       getNumPackedHeads());
   if (failed(shape))
     return failure();
   if (static_cast<int64_t>(getKvStart()) < 0)
@@ -419,27 +452,27 @@ LogicalResult PartialAttentionOp::verify() {
 static LogicalResult verifyCacheQuery(Operation *op, Value query,
                                       CacheType cache, Value lens,
                                       StringRef lensName, Value mask,
-                                      Value init, Value lseInit) {
+                                      Value init, Value lseInit,
+                                      int64_t packed) {
   ShapeChecker check(op);
   auto q = check.ranked(query, "query", 4, "[B, Hq, Sq, D]");
   if (failed(q) || failed(verifyFloatElement(op, query, "query")))
     return failure();
-  int64_t batch = q->getDimSize(0), hq = q->getDimSize(1),
-          sq = q->getDimSize(2);
+  int64_t batch = q->getDimSize(0);
   if (failed(check.same(cache.getHeadDim(), q->getDimSize(3),
                         "query head dim (cache head_dim)")))
     return failure();
-  if (!ShapedType::isDynamic(hq) && hq % cache.getHeads() != 0)
-    return op->emitOpError() << "expects query heads (" << hq
-                             << ") to be a multiple of KV heads, got "
-                             << cache.getHeads();
+  auto logical = verifyQueryHeads(op, *q, packed, cache.getHeads());
+  if (failed(logical))
+    return failure();
+  auto [hq, sq] = *logical;
   if (!ShapedType::isDynamic(sq) && sq > cache.getCapacity())
     return op->emitOpError() << "expects query length <= cache capacity ("
                              << cache.getCapacity() << "), got " << sq;
   if (failed(check.lengths(lens, lensName, batch)) ||
       failed(check.mask(mask, {batch, hq, sq, cache.getCapacity()})) ||
       failed(verifyAttentionOutputs(op, init, "init", lseInit, "lse_init",
-                                    {batch, hq, sq,
+                                    {batch, q->getDimSize(1), q->getDimSize(2),
                                      cache.getValueHeadDim()})))
     return failure();
   return success();
@@ -448,8 +481,8 @@ static LogicalResult verifyCacheQuery(Operation *op, Value query,
 LogicalResult CacheAttentionOp::verify() {
   if (failed(verifyScoreAttributes(*this)) ||
       failed(verifyCacheQuery(*this, getQuery(), getCacheType(), getKvLens(),
-                              "kv_lens", getMask(), getInit(),
-                              getLseInit())))
+                              "kv_lens", getMask(), getInit(), getLseInit(),
+                              getNumPackedHeads())))
     return failure();
   return verifyBufferMode(*this, getDpsInits());
 }
@@ -546,8 +579,8 @@ LogicalResult AppendAttentionOp::verify() {
       failed(check.same(q->getDimSize(0), dimOf(getKey(), 0),
                         "key batch (query batch)")) ||
       failed(verifyCacheQuery(*this, getQuery(), cache, getPastLens(),
-                              "past_lens", getMask(), getInit(),
-                              getLseInit())))
+                              "past_lens", getMask(), getInit(), getLseInit(),
+                              getNumPackedHeads())))
     return failure();
   return verifyBufferMode(*this, getDpsInits());
 }
@@ -664,8 +697,7 @@ struct DropDecodeCausalMask : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    auto query = cast<ShapedType>(op.getQuery().getType());
-    if (query.getDimSize(2) != 1)
+    if (cast<AttentionOpInterface>(op.getOperation()).getQueryLength() != 1)
       return failure();
     if (!op.getCausal() && static_cast<int64_t>(op.getWindowRight()) < 0)
       return failure();

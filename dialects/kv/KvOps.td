@@ -30,6 +30,10 @@ defvar Kv_ScoreAttrs = (ins
   DefaultValuedAttr<I64Attr, "-1">:$window_right
 );
 
+// GQA packing (kv-pack-gqa), last so that builders taking the attributes
+// above in order are unaffected.
+defvar Kv_PackingAttr = (ins DefaultValuedAttr<I64Attr, "1">:$packed_heads);
+
 class Kv_AttentionBaseOp<string mnemonic, list<Trait> traits = []>
     : Kv_Op<mnemonic, !listconcat(traits, [
         DeclareOpInterfaceMethods<MemoryEffectsOpInterface>,
@@ -72,6 +76,18 @@ def Kv_AttentionOp : Kv_AttentionBaseOp<"attention",
     explicit `mask` broadcasts to `[B, Hq, Sq, Skv]`: `i1` (true = attend) or
     float (added to the scores). A row whose keys are all masked yields 0.
 
+    GQA packing (`kv-pack-gqa`): with `packed_heads = P` (default 1), each
+    head of `Q` and `O` holds the rows of `P` consecutive query heads, head
+    by head: `Q: [B, Hq / P, P * Sq, D]`, `O: [B, Hq / P, P * Sq, Dv]`, and
+    row `r` of head `h'` is row `i = r mod Sq` of query head
+    `h = h' * P + r / Sq`, which is a reshape of the unpacked operands.
+    Everything above (masks, positions, the explicit mask's broadcast to
+    `[B, Hq, Sq, Skv]`) is stated for `(h, i)`. `P` divides the group `G`,
+    so all rows of a packed head share one KV head and a back end can read
+    each K/V row once for all of them. Every attention op takes this
+    attribute with this meaning (log-sum-exp destinations are packed like
+    the output).
+
     ```mlir
     %o = kv.attention %q, %k, %v
            : tensor<1x32x128x128xf32>, tensor<1x8x128x128xf32>,
@@ -87,7 +103,8 @@ def Kv_AttentionOp : Kv_AttentionBaseOp<"attention",
     Optional<Kv_LengthsShaped>:$offsets,
     Kv_Shaped:$init),
     Kv_ScoreAttrs,
-    (ins DefaultValuedAttr<I64Attr, "0">:$causal_offset));
+    (ins DefaultValuedAttr<I64Attr, "0">:$causal_offset),
+    Kv_PackingAttr);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
@@ -146,7 +163,8 @@ def Kv_PartialAttentionOp
     Kv_Shaped:$out_init, Kv_Shaped:$lse_init),
     Kv_ScoreAttrs,
     (ins DefaultValuedAttr<I64Attr, "0">:$causal_offset,
-         DefaultValuedAttr<I64Attr, "0">:$kv_start));
+         DefaultValuedAttr<I64Attr, "0">:$kv_start),
+    Kv_PackingAttr);
   let results = (outs Variadic<AnyRankedTensor>:$results);
   let assemblyFormat = [{
     $query `,` $key `,` $value `:` type($query) `,` type($key) `,`
@@ -202,7 +220,7 @@ def Kv_CacheAttentionOp : Kv_AttentionBaseOp<"cache_attention",
     Kv_Shaped:$query, Kv_CacheType:$cache, Kv_LengthsShaped:$kv_lens,
     Optional<Kv_Shaped>:$mask,
     Kv_Shaped:$init, Optional<Kv_Shaped>:$lse_init),
-    Kv_ScoreAttrs);
+    Kv_ScoreAttrs, Kv_PackingAttr);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     $query `,` $cache `,` $kv_lens `:` type($query) `,` qualified(type($cache))
@@ -343,7 +361,7 @@ def Kv_AppendAttentionOp : Kv_AttentionBaseOp<"append_attention",
     Kv_CacheType:$cache, Kv_LengthsShaped:$past_lens,
     Optional<Kv_Shaped>:$mask,
     Kv_Shaped:$init, Optional<Kv_Shaped>:$lse_init),
-    Kv_ScoreAttrs);
+    Kv_ScoreAttrs, Kv_PackingAttr);
   let results = (outs Variadic<AnyRankedTensor>:$result);
   let assemblyFormat = [{
     $query `,` $key `,` $value `,` $cache `,` $past_lens `:` type($query) `,`

@@ -46,13 +46,21 @@ AttentionSpec::Sequence AttentionSpec::sequence(LoopEmitter &e,
   case PerSequence:
     offset = e.loadIndex(offsets, {batch});
     break;
-  case BottomRight: {
-    int64_t qLen = cast<MemRefType>(query.getType()).getDimSize(2);
+  case BottomRight:
     offset = e.sub(length, e.index(qLen));
     break;
   }
-  }
   return {length, offset, past};
+}
+
+std::pair<Value, Value> AttentionSpec::packedRow(LoopEmitter &e, Value head,
+                                                 Value row) const {
+  if (packed == 1)
+    return {head, row};
+  Value p = e.index(packed);
+  Value segment = arith::RemUIOp::create(e.b, e.loc, head, p);
+  return {arith::DivUIOp::create(e.b, e.loc, head, p),
+          e.add(e.mul(segment, e.index(qLen)), row)};
 }
 
 namespace {
@@ -72,6 +80,9 @@ AttentionSpec commonSpec(OpTy op) {
   s.out = iface.getOutputInit();
   s.lse = iface.getLseOutputInit();
   s.splits = iface.getNumSplits();
+  s.qHeads = iface.getNumQueryHeads();
+  s.qLen = iface.getQueryLength();
+  s.packed = iface.getNumPackedHeads();
   return s;
 }
 

@@ -52,6 +52,10 @@ struct AttentionSpec {
   int64_t staticOffset = 0;
   int64_t kvStart = 0; // global index of key 0 (partial attention)
   int64_t kvLen = 0;   // keys addressable by the op (Skv or the capacity)
+  int64_t qHeads = 0, qLen = 0; // query heads Hq and length Sq (unpacked)
+  // GQA packing: each head of `query`, `out` and `lse` holds the rows of
+  // `packed` query heads (packedRow).
+  int64_t packed = 1;
   // Split form: `out` and `lse` hold `splits` partial results (a leading
   // split dim); each row's visible keys are divided among them.
   int64_t splits = 1;
@@ -63,6 +67,11 @@ struct AttentionSpec {
   std::optional<double> softcap;
   bool causal = false;
   int64_t windowLeft = -1, windowRight = -1;
+
+  /// The (head, row) indices of row i of query head h in `query`, `out`
+  /// and `lse`: (h / P, (h mod P) * Sq + i) when P heads are packed.
+  std::pair<Value, Value> packedRow(LoopEmitter &e, Value head,
+                                    Value row) const;
 
   KeyBounds bounds() const {
     return KeyBounds{causal, windowLeft, windowRight, kvStart, kvLen};

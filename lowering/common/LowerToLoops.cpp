@@ -57,8 +57,8 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
   Emitter e{b, loc};
   auto queryType = cast<MemRefType>(s.query.getType());
   auto outType = cast<MemRefType>(s.out.getType());
-  int64_t batch = queryType.getDimSize(0), qHeads = queryType.getDimSize(1);
-  int64_t qLen = queryType.getDimSize(2), headDim = queryType.getDimSize(3);
+  int64_t batch = queryType.getDimSize(0), qHeads = s.qHeads;
+  int64_t qLen = s.qLen, headDim = queryType.getDimSize(3);
   int64_t valueDim = outType.getShape().back();
   int64_t kvHeads = cast<MemRefType>(s.keys.memref.getType()).getDimSize(1);
   int64_t group = qHeads / kvHeads;
@@ -86,6 +86,8 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
   auto rowLoop = scf::ForOp::create(b, loc, c0, e.index(qLen), c1);
   b.setInsertionPointToStart(rowLoop.getBody());
   Value iIdx = rowLoop.getInductionVar();
+  // Where query head h's row i lives in Q, O and LSE (GQA packing).
+  auto [qHeadIdx, qRowIdx] = s.packedRow(e, hIdx, iIdx);
 
   // Visible keys [lo, hi) of this row, local to the op's keys.
   Value pos = e.add(iIdx, offset);
@@ -145,7 +147,7 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
         b.setInsertionPointToStart(dot.getBody());
         Value d = dot.getInductionVar();
         Value q = e.toF32(memref::LoadOp::create(
-            b, loc, s.query, ValueRange{bIdx, hIdx, iIdx, d}));
+            b, loc, s.query, ValueRange{bIdx, qHeadIdx, qRowIdx, d}));
         SmallVector<Value, 4> kIdx(keyRow);
         kIdx.push_back(d);
         Value k = e.toF32(memref::LoadOp::create(b, loc, s.keys.memref, kIdx));
@@ -245,7 +247,7 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
     Value a = memref::LoadOp::create(b, loc, acc, d);
     Value o = e.fromF32(e.fmul(a, inverse), outType.getElementType());
     memref::StoreOp::create(b, loc, o, s.out,
-                            outIndex({bIdx, hIdx, iIdx, d}));
+                            outIndex({bIdx, qHeadIdx, qRowIdx, d}));
   }
   if (s.lse) {
     Value logSum = math::LogOp::create(b, loc, rowSum);
@@ -253,7 +255,7 @@ void emitAttention(OpBuilder &b, const AttentionSpec &s, int64_t keyBlock) {
                                         e.fadd(rowMax, logSum), negInf);
     auto lseType = cast<MemRefType>(s.lse.getType());
     memref::StoreOp::create(b, loc, e.fromF32(lse, lseType.getElementType()),
-                            s.lse, outIndex({bIdx, hIdx, iIdx}));
+                            s.lse, outIndex({bIdx, qHeadIdx, qRowIdx}));
   }
   b.setInsertionPointAfter(batchLoop);
 }

@@ -63,11 +63,10 @@ std::optional<TileShape> TileShape::of(Operation *op) {
   if (!attention)
     return std::nullopt;
   TileShape s;
-  ArrayRef<int64_t> q =
-      cast<ShapedType>(attention.getQuery().getType()).getShape();
-  s.batch = q[0];
-  s.qHeads = q[1];
-  s.qLen = q[2];
+  s.batch = cast<ShapedType>(attention.getQuery().getType()).getDimSize(0);
+  s.qHeads = attention.getNumQueryHeads();
+  s.qLen = attention.getQueryLength();
+  s.packed = attention.getNumPackedHeads();
   s.headDim = attention.getKeyHeadDim();
   s.valueDim = attention.getValueHeadDim();
   s.kvHeads = attention.getNumKvHeads();
@@ -118,10 +117,11 @@ mlir::kv::parseTilingOptions(int64_t rowTile, int64_t keyBlock, int64_t splits,
 
 TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
   TilePlan plan;
-  int64_t group = s.group();
+  // A tile holds rows of every packed head (kv-pack-gqa) of one head of Q.
+  int64_t packed = s.packed;
   int64_t cores = options.target.cores;
   auto rowsFor = [&](int64_t target) {
-    return std::min(s.qLen, std::max<int64_t>(1, target / group));
+    return std::min(s.qLen, std::max<int64_t>(1, target / packed));
   };
   plan.rowsPerHead = rowsFor(options.rowTarget);
   if (options.rowTarget <= 0) {
@@ -129,12 +129,12 @@ TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
     // (down to 16) when the tiles would not give every core two.
     for (int64_t target : {64, 32, 16}) {
       plan.rowsPerHead = rowsFor(target);
-      if (s.batch * s.kvHeads * plan.tilesPerHead(s) >= 2 * cores)
+      if (s.batch * s.tileHeads() * plan.tilesPerHead(s) >= 2 * cores)
         break;
     }
-    // Whole 16-row vectors for the query-transposed kernel where the group
-    // allows (group 3: 21 -> 16 rows per head; group 6: 10 -> 8).
-    int64_t unit = kTileLanes / std::gcd(group, kTileLanes);
+    // Whole 16-row vectors for the query-transposed kernel where the
+    // packing allows (3 heads: 21 -> 16 rows per head; 6 heads: 10 -> 8).
+    int64_t unit = kTileLanes / std::gcd(packed, kTileLanes);
     if (plan.rowsPerHead > unit)
       plan.rowsPerHead -= plan.rowsPerHead % unit;
   }
@@ -174,7 +174,7 @@ TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
     plan.splits = s.splits;
     return plan;
   }
-  int64_t tiles = s.batch * s.kvHeads * plan.tilesPerHead(s);
+  int64_t tiles = s.batch * s.tileHeads() * plan.tilesPerHead(s);
   plan.splits = options.splits;
   if (plan.splits <= 0) {
     plan.splits = 1;

@@ -42,8 +42,12 @@ struct TileShape {
   int64_t kvHeads = 0, kvLen = 0;
   int64_t keyBytes = 0; // one key's K and V rows
   int64_t splits = 1;   // partial results of an op in split form
+  int64_t packed = 1;   // query heads per head of Q and O (GQA packing)
   bool hasMask = false;
   int64_t group() const { return qHeads / kvHeads; }
+  /// Heads of Q and O, over which tiles are laid: each tile holds rows of
+  /// all `packed` query heads of one of them.
+  int64_t tileHeads() const { return qHeads / packed; }
 
   /// The shape of kv.attention, kv.partial_attention, kv.cache_attention or
   /// kv.append_attention (tensor or memref form); nullopt for other ops.
@@ -63,7 +67,7 @@ struct TilingOptions {
 struct TilePlan {
   int64_t rowsPerHead = 1, keyBlock = 1, splits = 1;
   ScoreKernel kernel = ScoreKernel::Dot; // never Auto
-  int64_t tileRows(const TileShape &s) const { return s.group() * rowsPerHead; }
+  int64_t tileRows(const TileShape &s) const { return s.packed * rowsPerHead; }
   int64_t tilesPerHead(const TileShape &s) const {
     return (s.qLen + rowsPerHead - 1) / rowsPerHead;
   }

@@ -524,10 +524,9 @@ Value sumLanes(TileEmitter &e, ArrayRef<Value> v) {
 /// kWideKeysPerKernel when the tile's rows come in eights); keys past the
 /// tile's range read the last key (their scores are masked afterwards).
 void emitScores(TileEmitter &e, const AttentionParts &a,
-                const TileConfig &config, Value bIdx, Value kh, Value row0,
-                Value jb, Value lastKey, int64_t tileRows,
-                int64_t rowsPerHead, int64_t group, int64_t headDim,
-                int64_t block, Value qs, Value probs) {
+                const TileConfig &config, Value bIdx, Value kh, Value jb,
+                Value lastKey, int64_t tileRows, int64_t headDim, int64_t block,
+                Value qs, Value probs) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Type f32 = b.getF32Type();
@@ -635,11 +634,10 @@ void emitScores(TileEmitter &e, const AttentionParts &a,
 /// rescale factors and running sums of all rows are updated afterwards as
 /// one vector of the tile's rows, so no row waits on a scalar exp.
 void emitSoftmaxUpdate(TileEmitter &e, const AttentionParts &a, Value bIdx,
-                       Value kh, Value row0, Value jb, Value jEnd,
-                       int64_t tileRows,
-                       int64_t rowsPerHead, int64_t group, int64_t qLen,
-                       int64_t block, Value probs, Value rowLo, Value rowHi,
-                       Value rowMax, Value rowSum, Value rowScale,
+                       Value tileHead, Value row0, Value jb, Value jEnd,
+                       int64_t tileRows, int64_t rowsPerHead, int64_t packed,
+                       int64_t qLen, int64_t block, Value probs, Value rowLo,
+                       Value rowHi, Value rowMax, Value rowSum, Value rowScale,
                        Value blockSums) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
@@ -661,10 +659,11 @@ void emitSoftmaxUpdate(TileEmitter &e, const AttentionParts &a, Value bIdx,
     if (a.mask) {
       // The explicit mask is gathered element by element (any broadcast).
       vector::StoreOp::create(b, loc, s, probs, ValueRange{m, c0});
+      // Row m is row i of query head h (the mask is not packed).
       Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
       Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
       Value i = e.minS(e.add(row0, r), e.index(qLen - 1));
-      Value h = e.add(e.mul(kh, e.index(group)), g);
+      Value h = e.add(e.mul(tileHead, e.index(packed)), g);
       Value keyLimit = e.index(a.kvLen - 1);
       forRange(e, c0, e.index(block), [&](Value n) {
         Value j = e.minS(e.add(jb, n), keyLimit);
@@ -951,20 +950,21 @@ void emitValueProducts(TileEmitter &e, const AttentionParts &a,
 
 /// The share of a kv.append_attention's append done by one tile: new rows
 /// [tile * n, (tile + 1) * n) of (b, kh), n = ceil(S / tiles per head),
-/// written once (by split 0) into the cache at past_lens[b] + row. Attention
-/// never reads these positions back, so tiles need no ordering.
+/// written into the cache at past_lens[b] + row where `writes` holds (or is
+/// null): by one of the tiles that share those rows (split 0 of the first
+/// query head of kh's group). Attention never reads these positions back,
+/// so tiles need no ordering.
 void emitAppendShare(TileEmitter &e, const AttentionParts &a, Value bIdx,
                      Value kh, Value tile, Value past, int64_t tilesPerHead,
-                     Value split) {
+                     Value writes) {
   OpBuilder &b = e.b;
   Location loc = e.loc;
   Value c0 = e.index(0);
   int64_t perTile = (a.newTokens + tilesPerHead - 1) / tilesPerHead;
   Value first = e.mul(tile, e.index(perTile));
   Value last = e.minS(e.add(first, e.index(perTile)), e.index(a.newTokens));
-  if (split)
-    last = arith::SelectOp::create(
-        b, loc, e.cmp(arith::CmpIPredicate::eq, split, c0), last, first);
+  if (writes)
+    last = arith::SelectOp::create(b, loc, writes, last, first);
   int64_t capacity = cast<CacheType>(a.op->getOperand(3).getType())
                          .getCapacity();
   forRange(e, first, last, [&](Value n) {
@@ -1004,8 +1004,11 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
   Location loc = a.op->getLoc();
   TileEmitter e(b, loc);
   int64_t batch = shape.batch, qLen = shape.qLen, headDim = shape.headDim;
-  int64_t valueDim = shape.valueDim, kvHeads = shape.kvHeads;
-  int64_t group = shape.group();
+  int64_t valueDim = shape.valueDim;
+  // Tiles are laid over the heads of Q; each holds rows of `packed` query
+  // heads, and `headsPerKv` such heads share a KV head.
+  int64_t packed = shape.packed, tileHeads = shape.tileHeads();
+  int64_t headsPerKv = shape.group() / packed;
   int64_t rowsPerHead = plan.rowsPerHead, block = plan.keyBlock;
   int64_t tileRows = plan.tileRows(shape);
   int64_t tilesPerHead = plan.tilesPerHead(shape);
@@ -1018,7 +1021,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
 
   Value c0 = e.index(0), c1 = e.index(1);
   SmallVector<Value, 4> lbs = {c0, c0, c0}, steps = {c1, c1, c1};
-  SmallVector<Value, 4> ubs = {e.index(batch), e.index(kvHeads),
+  SmallVector<Value, 4> ubs = {e.index(batch), e.index(tileHeads),
                                e.index(tilesPerHead)};
 
   // Split form (kv-split-kv): each tile's keys in `splits` chunks processed
@@ -1030,15 +1033,24 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     ubs.push_back(e.index(splits));
   }
 
+  // Tile row m is row i = row0 + m mod rowsPerHead of packed head
+  // g = m / rowsPerHead, stored at row g * Sq + i of the tile's head of Q
+  // and O (the packed layout); returns (g, i).
+  auto tileRow = [&](Value row0, Value m) -> std::pair<Value, Value> {
+    Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
+    Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
+    return {g, e.add(row0, r)};
+  };
+  auto packedRow = [&](Value g, Value i) -> Value {
+    return packed == 1 ? i : e.add(e.mul(g, e.index(qLen)), i);
+  };
+
   // Writes output row m of a tile (of partial `split` in split form) from
   // its unnormalised accumulator, max and sum: O = acc / sum (0 without a
   // visible key), LSE = max + log sum.
-  auto finalizeRow = [&](Value bIdx, Value kh, Value row0, Value split,
+  auto finalizeRow = [&](Value bIdx, Value head, Value row0, Value split,
                          Value m, Value o, Value max, Value sum) {
-    Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
-    Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
-    Value i = e.add(row0, r);
-    Value h = e.add(e.mul(kh, e.index(group)), g);
+    auto [g, i] = tileRow(row0, m);
     auto ifRow = scf::IfOp::create(
         b, loc, e.cmp(arith::CmpIPredicate::slt, i, e.index(qLen)));
     OpBuilder::InsertionGuard guard(b);
@@ -1051,7 +1063,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
     o = arith::MulFOp::create(
         b, loc, o,
         vector::BroadcastOp::create(b, loc, rowType(valueDim), inverse));
-    SmallVector<Value> at = {bIdx, h, i};
+    SmallVector<Value> at = {bIdx, head, packedRow(g, i)};
     if (split)
       at.insert(at.begin(), split);
     SmallVector<Value> atRow(at);
@@ -1069,8 +1081,11 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
   };
 
   auto emitTile = [&](ValueRange ivs) {
-    Value bIdx = ivs[0], kh = ivs[1], tile = ivs[2];
+    Value bIdx = ivs[0], head = ivs[1], tile = ivs[2];
     Value split = splits > 1 ? ivs[3] : Value(); // the partial, in split form
+    Value kh = headsPerKv == 1
+                   ? head
+                   : arith::DivUIOp::create(b, loc, head, e.index(headsPerKv));
     Value row0 = e.mul(tile, e.index(rowsPerHead));
     auto scratch = [&](ArrayRef<int64_t> shape, Type element) -> Value {
       return memref::AllocaOp::create(b, loc, MemRefType::get(shape, element));
@@ -1109,13 +1124,10 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
       OpBuilder::InsertionGuard guard(b);
       b.setInsertionPointToStart(rowSetup.getBody());
       Value m = rowSetup.getInductionVar();
-      Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
-      Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
-      Value i = e.add(row0, r);
-      Value h = e.add(e.mul(kh, e.index(group)), g);
+      auto [g, i] = tileRow(row0, m);
       Value inQuery = e.cmp(arith::CmpIPredicate::slt, i, e.index(qLen));
       Value iSafe = e.minS(i, e.index(qLen - 1));
-      Value q = e.loadRow(a.query, {bIdx, h, iSafe}, headDim);
+      Value q = e.loadRow(a.query, {bIdx, head, packedRow(g, iSafe)}, headDim);
       q = arith::MulFOp::create(b, loc, q, scale);
       vector::StoreOp::create(b, loc, q, qs, ValueRange{m, c0});
       Value pos = e.add(i, offset);
@@ -1176,11 +1188,11 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
           emitScoresTransposed(e, parts, config, bIdx, kh, jb, lastKey,
                                tileRows, headDim, block, qs, kt, probs);
         else
-          emitScores(e, parts, config, bIdx, kh, row0, jb, lastKey, tileRows,
-                     rowsPerHead, group, headDim, block, qs, probs);
-        emitSoftmaxUpdate(e, parts, bIdx, kh, row0, jb, jEnd, tileRows,
-                          rowsPerHead, group, qLen, block, probs, rowLo,
-                          rowHi, rowMax, rowSum, rowScale, blockSums);
+          emitScores(e, parts, config, bIdx, kh, jb, lastKey, tileRows, headDim,
+                     block, qs, probs);
+        emitSoftmaxUpdate(e, parts, bIdx, head, row0, jb, jEnd, tileRows,
+                          rowsPerHead, packed, qLen, block, probs, rowLo, rowHi,
+                          rowMax, rowSum, rowScale, blockSums);
       }
       emitValueProducts(e, parts, config, bIdx, kh, jb, jEnd, lastKey, block,
                         tileRows, valueDim, probs, transposeQueries, rowScale,
@@ -1199,7 +1211,18 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
           cast<MemRefType>(a.values.memref.getType()).getElementType()};
       Value freshLo = e.maxS(keysLo, past);
       emitKeyLoop(freshLo, e.maxS(keysHi, freshLo), fresh);
-      emitAppendShare(e, a, bIdx, kh, tile, past, tilesPerHead, split);
+      // The tiles of kh's other query heads and other splits read the same
+      // new rows; one of them writes them.
+      Value writes;
+      if (split)
+        writes = e.cmp(arith::CmpIPredicate::eq, split, c0);
+      if (headsPerKv > 1) {
+        Value first = e.cmp(
+            arith::CmpIPredicate::eq,
+            arith::RemUIOp::create(b, loc, head, e.index(headsPerKv)), c0);
+        writes = writes ? arith::AndIOp::create(b, loc, writes, first) : first;
+      }
+      emitAppendShare(e, a, bIdx, kh, tile, past, tilesPerHead, writes);
     }
 
     forRange(e, c0, e.index(tileRows), [&](Value m) {
@@ -1207,7 +1230,7 @@ void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
                                        ValueRange{m, c0});
       Value max = memref::LoadOp::create(b, loc, rowMax, m);
       Value sum = memref::LoadOp::create(b, loc, rowSum, m);
-      finalizeRow(bIdx, kh, row0, split, m, o, max, sum);
+      finalizeRow(bIdx, head, row0, split, m, o, max, sum);
     });
   };
 

@@ -112,6 +112,10 @@ struct NvvmGatherCachePrefillPass
     if (cast<AttentionOpInterface>(op).getLseOutputInit())
       return op->emitOpError("returns its log-sum-exp or split partials, "
                              "which the GPU prefill kernels do not write");
+    if (cast<AttentionOpInterface>(op).getNumPackedHeads() > 1)
+      return op->emitOpError(
+          "has GQA-packed query heads (packed_heads > 1, from kv-pack-gqa, a "
+          "CPU pass); the GPU kernels pack the group themselves");
     if (cache.isQuantized())
       return op->emitOpError("quantised caches are not lowered to the GPU yet");
     for (Value v : {query, out, lengths, mask})

@@ -656,6 +656,10 @@ FailureOr<std::optional<DecodePlan>> NvvmLowerDecodePass::plan(Operation *op) {
       ShapedType::isDynamic(qType.getDimSize(2)) ||
       ShapedType::isDynamic(qType.getDimSize(1)))
     return std::optional<DecodePlan>();
+  if (iface.getNumPackedHeads() > 1)
+    return op->emitOpError(
+        "has GQA-packed query heads (packed_heads > 1, from kv-pack-gqa, a "
+        "CPU pass); the GPU kernels pack the group themselves");
   auto fused = dyn_cast<AppendAttentionOp>(op);
   auto cached = dyn_cast<CacheAttentionOp>(op);
   CacheType cache = fused ? fused.getCacheType() : cached.getCacheType();

@@ -761,6 +761,10 @@ struct LowerPrefillAttentionPass
     if (spec.splits > 1)
       return op->emitError("split-form partial attention is not lowered to "
                            "the GPU");
+    if (spec.packed > 1)
+      return op->emitOpError(
+          "has GQA-packed query heads (packed_heads > 1, from kv-pack-gqa, a "
+          "CPU pass); the GPU kernels pack the group themselves");
     for (Value v : {spec.query, spec.keys.memref, spec.values.memref, spec.mask,
                     spec.kvLens, spec.offsets, spec.out, spec.lse})
       if (!staticIdentity(v))

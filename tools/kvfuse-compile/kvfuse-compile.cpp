@@ -103,6 +103,11 @@ static cl::opt<bool>
              cl::desc("CPU: software-prefetch K/V rows ahead of the "
                       "attention kernels (default on)"),
              cl::init(true), cl::cat(kvfuseCategory));
+static cl::opt<bool>
+    packGqa("pack-gqa",
+            cl::desc("CPU: pack the query heads of each GQA group into one "
+                     "head's rows, read K/V once per group (default on)"),
+            cl::init(true), cl::cat(kvfuseCategory));
 static cl::opt<std::string>
     target("target",
            cl::desc("CPU to tile for: host, or vector-bits=..,l1=..,l2=..,"
@@ -467,6 +472,7 @@ int main(int argc, char **argv) {
   options.rowTile = rowTile;
   options.scoreKernel = scoreKernel;
   options.prefetch = prefetch;
+  options.packGqa = packGqa;
   options.target = info->backendSpec;
   options.raise = raise;
   options.fuseAppend = fuseAppend;

@@ -857,3 +857,50 @@ func.func @split_lse_rank(%q: tensor<1x4x1x16xf32>, %c: !kv.cache<f32, heads = 2
   %r:2 = kv.cache_attention %q, %c, %l : tensor<1x4x1x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%o, %s : tensor<1x4x1x16xf32>, tensor<2x1x4x1xf32>) -> tensor<1x4x1x16xf32>, tensor<2x1x4x1xf32>
   return
 }
+
+// -----
+
+// Packed heads: at least one.
+func.func @packed_zero(%q: tensor<1x2x4x16xf32>, %k: tensor<1x1x5x16xf32>, %i: tensor<1x2x4x16xf32>) {
+  // expected-error @+1 {{expects packed_heads >= 1, got 0}}
+  %o = kv.attention %q, %k, %k : tensor<1x2x4x16xf32>, tensor<1x1x5x16xf32>, tensor<1x1x5x16xf32> outs(%i : tensor<1x2x4x16xf32>) {packed_heads = 0 : i64} -> tensor<1x2x4x16xf32>
+  return
+}
+
+// -----
+
+// Packed heads: the rows hold whole heads' rows.
+func.func @packed_rows(%q: tensor<1x1x6x16xf32>, %k: tensor<1x1x5x16xf32>, %i: tensor<1x1x6x16xf32>) {
+  // expected-error @+1 {{expects query rows (6) to be a multiple of packed_heads (4)}}
+  %o = kv.attention %q, %k, %k : tensor<1x1x6x16xf32>, tensor<1x1x5x16xf32>, tensor<1x1x5x16xf32> outs(%i : tensor<1x1x6x16xf32>) {packed_heads = 4 : i64} -> tensor<1x1x6x16xf32>
+  return
+}
+
+// -----
+
+// Packed heads: a packed head's rows must share a KV head (2 query heads per
+// KV head, 4 packed).
+func.func @packed_across_kv_heads(%q: tensor<1x1x8x16xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, %l: tensor<1xi32>, %i: tensor<1x1x8x16xf32>) {
+  // expected-error @+1 {{expects packed_heads (4) to divide the query heads per KV head (2), so that a packed head's rows share one KV head}}
+  %o = kv.cache_attention %q, %c, %l : tensor<1x1x8x16xf32>, !kv.cache<f32, heads = 2, head_dim = 16, capacity = 8>, tensor<1xi32> outs(%i : tensor<1x1x8x16xf32>) {packed_heads = 4 : i64} -> tensor<1x1x8x16xf32>
+  return
+}
+
+// -----
+
+// Packed heads: the explicit mask broadcasts to the unpacked [B, Hq, Sq, Skv]
+// (here [1, 4, 2, 5]), not to the packed query's shape.
+func.func @packed_mask(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x5x16xf32>, %m: tensor<1x2x4x5xi1>, %i: tensor<1x2x4x16xf32>) {
+  // expected-error @+1 {{expects mask dim 1 to be 1 or 4 to broadcast to [B, Hq, Sq, Skv], got 2}}
+  %o = kv.attention %q, %k, %k : tensor<1x2x4x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32> mask(%m : tensor<1x2x4x5xi1>) outs(%i : tensor<1x2x4x16xf32>) {packed_heads = 2 : i64} -> tensor<1x2x4x16xf32>
+  return
+}
+
+// -----
+
+// Packed heads: the destinations are packed like the query.
+func.func @packed_output(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x5x16xf32>, %i: tensor<1x4x2x16xf32>) {
+  // expected-error @+1 {{expects init heads to be 2, got 4}}
+  %o = kv.attention %q, %k, %k : tensor<1x2x4x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32> outs(%i : tensor<1x4x2x16xf32>) {packed_heads = 2 : i64} -> tensor<1x4x2x16xf32>
+  return
+}

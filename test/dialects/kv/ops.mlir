@@ -228,3 +228,30 @@ func.func @split_forms(%q: tensor<1x4x2x64xf16>, %qf: tensor<1x4x2x64xf32>, %k: 
       outs(%po, %pl : tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>) -> tensor<3x1x4x2x64xf32>, tensor<3x1x4x2xf32>
   return
 }
+
+// -----
+
+// Packed query heads (kv-pack-gqa): 8 query heads over 2 KV heads as 2 heads
+// of 4 heads' rows each; the mask keeps its unpacked [B, Hq, Sq, Skv] shape;
+// the log-sum-exp and split partials are packed like the output.
+!c = !kv.cache<f16, heads = 2, head_dim = 64, capacity = 256>
+// CHECK-LABEL: func @packed_heads
+// CHECK: kv.attention {{.*}} : tensor<1x2x12x64xf32>, {{.*}} mask(%{{.*}} : tensor<1x8x3x256xi1>) outs(%{{.*}} : tensor<1x2x12x64xf32>) {causal, packed_heads = 4 : i64} -> tensor<1x2x12x64xf32>
+// CHECK: kv.partial_attention {{.*}} outs(%{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}} : tensor<3x1x2x12x64xf32>, tensor<3x1x2x12xf32>) {kv_start = 4 : i64, packed_heads = 4 : i64}
+// CHECK: kv.cache_attention {{.*}} outs(%{{[a-z0-9_#]+}}, %{{[a-z0-9_#]+}} : tensor<1x4x6x64xf32>, tensor<1x4x6xf32>) {packed_heads = 2 : i64}
+// CHECK: kv.append_attention {{.*}} : tensor<1x2x12x64xf32>, {{.*}} {packed_heads = 4 : i64}
+func.func @packed_heads(%q: tensor<1x2x12x64xf32>, %q2: tensor<1x4x6x64xf32>, %k: tensor<1x2x256x64xf32>,
+                        %m: tensor<1x8x3x256xi1>, %c: !c, %l: tensor<1xi32>, %kn: tensor<1x2x3x64xf32>,
+                        %po: tensor<3x1x2x12x64xf32>, %pl: tensor<3x1x2x12xf32>,
+                        %o2: tensor<1x4x6x64xf32>, %l2: tensor<1x4x6xf32>) {
+  %a = kv.attention %q, %k, %k : tensor<1x2x12x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>
+      mask(%m : tensor<1x8x3x256xi1>) outs(%q : tensor<1x2x12x64xf32>) {causal, packed_heads = 4 : i64} -> tensor<1x2x12x64xf32>
+  %b:2 = kv.partial_attention %q, %k, %k : tensor<1x2x12x64xf32>, tensor<1x2x256x64xf32>, tensor<1x2x256x64xf32>
+      outs(%po, %pl : tensor<3x1x2x12x64xf32>, tensor<3x1x2x12xf32>) {kv_start = 4 : i64, packed_heads = 4 : i64}
+      -> tensor<3x1x2x12x64xf32>, tensor<3x1x2x12xf32>
+  %d:2 = kv.cache_attention %q2, %c, %l : tensor<1x4x6x64xf32>, !c, tensor<1xi32>
+      outs(%o2, %l2 : tensor<1x4x6x64xf32>, tensor<1x4x6xf32>) {packed_heads = 2 : i64} -> tensor<1x4x6x64xf32>, tensor<1x4x6xf32>
+  %e = kv.append_attention %q, %kn, %kn, %c, %l : tensor<1x2x12x64xf32>, tensor<1x2x3x64xf32>, tensor<1x2x3x64xf32>, !c, tensor<1xi32>
+      outs(%q : tensor<1x2x12x64xf32>) {packed_heads = 4 : i64} -> tensor<1x2x12x64xf32>
+  return
+}

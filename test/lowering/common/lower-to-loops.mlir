@@ -223,3 +223,31 @@ func.func @split_form(%q: memref<1x4x1x16xf32>, %c: !kv.cache<f32, heads = 2, he
       outs(%o, %l : memref<3x1x4x1x16xf32>, memref<3x1x4x1xf32>)
   return
 }
+
+// -----
+
+// Packed query heads (kv-pack-gqa): the loops still run over the 4 query
+// heads and 3 rows; head h's row i is read and written at head h / 2, row
+// (h mod 2) * 3 + i of the packed Q, O and LSE; the mask and the KV head
+// (h / 4) use the unpacked indices.
+// CHECK-LABEL: func @packed
+// CHECK:         scf.for %[[B:.*]] = %c0 to %c1
+// CHECK:           scf.for %[[H:.*]] = %c0 to %c4
+// CHECK:             %[[KH:.*]] = arith.divui %[[H]], %c4
+// CHECK:             scf.for %[[I:.*]] = %c0 to %c3
+// CHECK:               %[[SEG:.*]] = arith.remui %[[H]], %c2
+// CHECK:               %[[PH:.*]] = arith.divui %[[H]], %c2
+// CHECK:               %[[BASE:.*]] = arith.muli %[[SEG]], %c3
+// CHECK:               %[[ROW:.*]] = arith.addi %[[BASE]], %[[I]]
+// CHECK:               memref.load %arg0[%[[B]], %[[PH]], %[[ROW]], %{{.*}}] : memref<1x2x6x8xf32>
+// CHECK:               memref.load %arg1[%[[B]], %[[KH]], %{{.*}}, %{{.*}}] : memref<1x1x10x8xf32>
+// CHECK:               memref.load %arg3[%c0, %[[H]], %[[I]], %{{.*}}] : memref<1x4x3x10xi1>
+// CHECK:               memref.store %{{.*}}, %arg4[%[[B]], %[[PH]], %[[ROW]], %{{.*}}] : memref<1x2x6x4xf32>
+// CHECK:               memref.store %{{.*}}, %arg5[%[[B]], %[[PH]], %[[ROW]]] : memref<1x2x6xf32>
+func.func @packed(%q: memref<1x2x6x8xf32>, %k: memref<1x1x10x8xf32>, %v: memref<1x1x10x4xf32>,
+                  %m: memref<1x4x3x10xi1>, %o: memref<1x2x6x4xf32>, %l: memref<1x2x6xf32>) {
+  kv.partial_attention %q, %k, %v : memref<1x2x6x8xf32>, memref<1x1x10x8xf32>, memref<1x1x10x4xf32>
+      mask(%m : memref<1x4x3x10xi1>) outs(%o, %l : memref<1x2x6x4xf32>, memref<1x2x6xf32>)
+      {causal, causal_offset = 7 : i64, packed_heads = 2 : i64}
+  return
+}

@@ -1,9 +1,9 @@
 // The target description: fields override the host's values; bad specs are
 // rejected with a message naming the field.
-// RUN: kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-cpu-plan-tiles{target=cores=64,l1=32768},kv-split-kv,kv-cpu-vectorize-attention{target=cores=64,l1=32768}))" | FileCheck %s --check-prefix=MANY
-// RUN: kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=1,l1=4096}))" | FileCheck %s --check-prefix=SMALL
-// RUN: not kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=two}))" 2>&1 | FileCheck %s --check-prefix=BADVALUE
-// RUN: not kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=threads=2}))" 2>&1 | FileCheck %s --check-prefix=BADFIELD
+// RUN: kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-plan-tiles{target=cores=64,l1=32768},kv-split-kv,kv-cpu-vectorize-attention{target=cores=64,l1=32768}))" | FileCheck %s --check-prefix=MANY
+// RUN: kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{target=cores=1,l1=4096}))" | FileCheck %s --check-prefix=SMALL
+// RUN: not kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{target=cores=two}))" 2>&1 | FileCheck %s --check-prefix=BADVALUE
+// RUN: not kvfuse-opt %s --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{target=threads=2}))" 2>&1 | FileCheck %s --check-prefix=BADFIELD
 
 // 64 cores and 8 tiles (B 2 x Hkv 4 x 1 row tile): split each tile's 2048
 // keys so that tiles x splits >= 2 x cores: 16 splits (also the cap of

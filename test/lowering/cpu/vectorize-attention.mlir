@@ -1,24 +1,34 @@
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16}))" | FileCheck %s
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{parallel=false prefetch=false}))" | FileCheck %s --check-prefix=SEQ
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-plan-tiles{target=cores=4 key-block=64},kv-split-kv,kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=SPLIT
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=NOSPLIT
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16 score-kernel=transposed-keys}))" | FileCheck %s --check-prefix=TRANSPOSED
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{row-tile=8 key-block=16}))" | FileCheck %s
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{parallel=false prefetch=false}))" | FileCheck %s --check-prefix=SEQ
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-plan-tiles{target=cores=4 key-block=64},kv-split-kv,kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=SPLIT
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=NOSPLIT
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{row-tile=8 key-block=16 score-kernel=transposed-keys}))" | FileCheck %s --check-prefix=TRANSPOSED
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16}))" | FileCheck %s --check-prefix=UNPACKED
 
-// GQA group of 4 (8 query heads, 2 KV heads), Sq = 3: a tile holds 2 rows of
-// each of the 4 heads (row-tile 8), so the parallel loop runs over
-// (batch 2, KV head 2, 2 row tiles). Keys are visited in blocks of 16 from
+// GQA group of 4 (8 query heads, 2 KV heads), Sq = 3, packed by
+// kv-pack-gqa into 2 heads of 12 rows: a tile holds 2 rows of each of the 4
+// packed heads (row-tile 8), so the parallel loop runs over (batch 2, KV
+// head 2, 2 row tiles). Keys are visited in blocks of 16 from
 // the union of the rows' visible ranges; scores in 8 rows x 2 keys register
 // blocks of 16 lanes (the tile's 8 rows at once); P.V with whole 24-column
 // output rows.
 // CHECK-LABEL: func @gqa
+// CHECK:         %[[Q:.*]] = memref.collapse_shape {{.*}} into memref<2x2x12x32xf32>
+// CHECK:         %[[O:.*]] = memref.collapse_shape {{.*}} into memref<2x2x12x24xf32>
 // CHECK:         scf.parallel (%[[B:.*]], %[[KH:.*]], %[[T:.*]]) = (%c0, %c0, %c0) to (%c2, %c2, %c2)
 // CHECK-DAG:       memref.alloca() : memref<8x32xf32>
 // CHECK-DAG:       memref.alloca() : memref<8x24xf32>
 // CHECK-DAG:       memref.alloca() : memref<8x16xf32>
 // CHECK-DAG:       memref.alloca() : memref<8xindex>
 // CHECK:           %[[RANGE:.*]]:2 = scf.for {{.*}} iter_args
-// The query row is pre-scaled by 1/sqrt(32); causal offset 37, window 20.
-// CHECK:             vector.load %arg0[%[[B]], {{.*}}] : memref<2x8x3x32xf32>, vector<32xf32>
+// Tile row m is row i = 2 t + m mod 2 of packed head g = m / 2, at row
+// 3 g + i of the packed query. It is pre-scaled by 1/sqrt(32); causal
+// offset 37, window 20.
+// CHECK:             %[[G:.*]] = arith.divui %{{.*}}, %c2
+// CHECK:             %[[I:.*]] = arith.minsi
+// CHECK:             %[[SEG:.*]] = arith.muli %[[G]], %c3
+// CHECK:             %[[ROW:.*]] = arith.addi %[[SEG]], %[[I]]
+// CHECK:             vector.load %[[Q]][%[[B]], %[[KH]], %[[ROW]], %c0] : memref<2x2x12x32xf32>, vector<32xf32>
 // CHECK:             arith.mulf
 // CHECK:             arith.addi {{.*}}, %c37
 // CHECK:             arith.subi {{.*}}, %c20
@@ -60,7 +70,7 @@
 // CHECK:             scf.for %[[J1:.*]] = {{.*}} iter_args({{.*}}) -> (vector<24xf32>, vector<24xf32>, vector<24xf32>, vector<24xf32>)
 // CHECK:               arith.addi %[[J1]], %c24 : index
 // CHECK:               memref.prefetch %arg1[%[[B]], %[[KH]], %{{.*}}, %c16], read, locality<2>, data
-// CHECK:           vector.store {{.*}}, %arg3[%[[B]], {{.*}}] : memref<2x8x3x24xf32>, vector<24xf32>
+// CHECK:           vector.store {{.*}}, %[[O]][%[[B]], %[[KH]], {{.*}}] : memref<2x2x12x24xf32>, vector<24xf32>
 // CHECK-NOT:     kv.attention
 // With transposed K blocks the scores are broadcast FMAs over a [D, block]
 // scratch filled by 16x16 transposes (four stages of 16 shuffles).
@@ -80,6 +90,16 @@
 // SEQ:                 memref.alloca_scope
 // SEQ-NOT:       memref.prefetch
 // SEQ-NOT:       scf.parallel
+// Without kv-pack-gqa each query head is its own tile (reading its KV
+// head's rows once per query head): (batch 2, query head 8, 1 row tile of
+// all 3 rows), KV head = head / 4, Q and O read and written unpacked.
+// UNPACKED-LABEL: func @gqa
+// UNPACKED-NOT:     collapse_shape
+// UNPACKED:         scf.parallel (%[[B:.*]], %[[H:.*]], %{{.*}}) = (%c0, %c0, %c0) to (%c2, %c8, %c1)
+// UNPACKED:           %[[KH:.*]] = arith.divui %[[H]], %c4
+// UNPACKED:           vector.load %arg0[%[[B]], %[[H]], %{{.*}}, %c0] : memref<2x8x3x32xf32>, vector<32xf32>
+// UNPACKED:           vector.load %arg1[%[[B]], %[[KH]], {{.*}}] : memref<2x2x40x32xf32>
+// UNPACKED:           vector.store {{.*}}, %arg3[%[[B]], %[[H]], {{.*}}] : memref<2x8x3x24xf32>, vector<24xf32>
 func.func @gqa(%q: memref<2x8x3x32xf32>, %k: memref<2x2x40x32xf32>, %v: memref<2x2x40x24xf32>,
                %o: memref<2x8x3x24xf32>) {
   kv.attention %q, %k, %v : memref<2x8x3x32xf32>, memref<2x2x40x32xf32>, memref<2x2x40x24xf32>
@@ -123,23 +143,26 @@ func.func @strided(%q: memref<1x2x4x8xf32, strided<[128, 64, 16, 1]>>, %k: memre
 
 // -----
 
-// Split-KV: one tile (B = 1, one KV head, Sq = 1) on a 4-core target is
+// Split-KV: one tile (B = 1, one KV head of 8 packed query heads, Sq = 1)
+// on a 4-core target is
 // planned with 8 key splits; kv-split-kv makes the op a split-form partial
 // attention and the vectorizer runs the splits in parallel with the tiles,
 // each writing its normalised partial output and log-sum-exp; kv.merge
 // (lowered later) combines them into the output.
 // SPLIT-LABEL: func @mqa
-// SPLIT-DAG:     %[[LSE:.*]] = memref.alloca() : memref<1x8x1xf32>
-// SPLIT-DAG:     %[[PL:.*]] = memref.alloca() : memref<8x1x8x1xf32>
-// SPLIT-DAG:     %[[PO:.*]] = memref.alloca() : memref<8x1x8x1x64xf32>
+// SPLIT-DAG:     %[[LSE:.*]] = memref.alloca() : memref<1x1x8xf32>
+// SPLIT-DAG:     %[[PL:.*]] = memref.alloca() : memref<8x1x1x8xf32>
+// SPLIT-DAG:     %[[PO:.*]] = memref.alloca() : memref<8x1x1x8x64xf32>
+// SPLIT-DAG:     %[[OE:.*]] = memref.expand_shape %arg3
+// SPLIT-DAG:     %[[O:.*]] = memref.collapse_shape %[[OE]] {{.*}} into memref<1x1x8x64xf32>
 // SPLIT:         scf.parallel (%{{.*}}, %{{.*}}, %{{.*}}, %[[S:.*]]) = (%c0, %c0, %c0, %c0) to (%c1, %c1, %c1, %c8)
 // SPLIT:           arith.muli %[[S]],
 // SPLIT:           vector.store {{.*}}, %[[PO]][%[[S]],
 // SPLIT:           memref.store {{.*}}, %[[PL]][%[[S]],
-// SPLIT:         kv.merge %[[PO]], %[[PL]] : {{.*}} outs(%arg3, %[[LSE]] :
+// SPLIT:         kv.merge %[[PO]], %[[PL]] : {{.*}} outs(%[[O]], %[[LSE]] :
 // The vectorizer alone never splits an op that is not in split form.
 // NOSPLIT-LABEL: func @mqa
-// NOSPLIT-NOT:   memref<8x1x8x1x64xf32>
+// NOSPLIT-NOT:   memref<8x1x1x8x64xf32>
 // NOSPLIT:       scf.parallel ({{.*}}) = (%c0, %c0, %c0) to (%c1, %c1, %c1)
 func.func @mqa(%q: memref<1x8x1x64xf32>, %k: memref<1x1x4096x64xf32>, %v: memref<1x1x4096x64xf32>,
                %o: memref<1x8x1x64xf32>) {
@@ -171,6 +194,17 @@ func.func @mqa(%q: memref<1x8x1x64xf32>, %k: memref<1x1x4096x64xf32>, %v: memref
 // CHECK:             vector.store {{.*}}, %[[K]]
 // CHECK:             vector.load %arg2
 // CHECK:             vector.store {{.*}}, %[[V]]
+// Unpacked, the four query heads of a KV head each attend to the step's
+// rows, and only the first of them writes them into the cache.
+// UNPACKED-LABEL: func @fused
+// UNPACKED:         scf.parallel (%{{.*}}, %[[H:.*]], %[[T:.*]]) = (%c0, %c0, %c0) to (%c2, %c8, %c1)
+// UNPACKED:           %[[R:.*]] = arith.remui %[[H]], %c4
+// UNPACKED:           %[[FIRST:.*]] = arith.cmpi eq, %[[R]], %c0
+// UNPACKED:           %[[LO:.*]] = arith.muli %[[T]], %c3
+// UNPACKED:           %[[END:.*]] = arith.minsi
+// UNPACKED:           %[[HI:.*]] = arith.select %[[FIRST]], %[[END]], %[[LO]]
+// UNPACKED:           scf.for %{{.*}} = %[[LO]] to %[[HI]]
+// UNPACKED:             vector.store {{.*}}, %key_pool
 func.func @fused(%q: memref<2x8x3x32xf32>, %k: memref<2x2x3x32xf32>, %v: memref<2x2x3x32xf32>,
     %cache: !kv.cache<bf16, heads = 2, head_dim = 32, capacity = 64, layout = #kv.paged<page_size = 16>>,
     %past: memref<2xi32>, %o: memref<2x8x3x32xf32>) {

@@ -92,3 +92,15 @@ func.func @split_form(%q: memref<1x4x1x64xf32>, %c: !kv.cache<f32, heads = 2, he
       outs(%o, %l : memref<2x1x4x1x64xf32>, memref<2x1x4x1xf32>)
   return
 }
+
+// -----
+
+// The GPU decode kernels pack a group's heads themselves; the packed form of
+// kv-pack-gqa (a CPU pass) is diagnosed.
+func.func @packed_heads(%q: memref<1x2x2x64xf32>, %c: !kv.cache<f32, heads = 2, head_dim = 64, capacity = 64>,
+                        %lens: memref<1xi32>, %o: memref<1x2x2x64xf32>) {
+  // expected-error @+1 {{has GQA-packed query heads (packed_heads > 1, from kv-pack-gqa, a CPU pass); the GPU kernels pack the group themselves}}
+  kv.cache_attention %q, %c, %lens : memref<1x2x2x64xf32>, !kv.cache<f32, heads = 2, head_dim = 64, capacity = 64>, memref<1xi32>
+      outs(%o : memref<1x2x2x64xf32>) {packed_heads = 2 : i64}
+  return
+}

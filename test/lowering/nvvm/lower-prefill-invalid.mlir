@@ -53,6 +53,17 @@ func.func @tensor(%q: tensor<1x2x8x64xf16>, %k: tensor<1x2x8x64xf16>, %v: tensor
 
 // -----
 
+// The prefill kernels pack a group's heads themselves (rows r of a block are
+// query position r / G of head r % G); kv-pack-gqa's form is diagnosed.
+func.func @packed_heads(%q: memref<1x1x32x64xf32>, %k: memref<1x1x16x64xf32>, %o: memref<1x1x32x64xf32>) {
+  // expected-error @+1 {{has GQA-packed query heads (packed_heads > 1, from kv-pack-gqa, a CPU pass); the GPU kernels pack the group themselves}}
+  kv.attention %q, %k, %k : memref<1x1x32x64xf32>, memref<1x1x16x64xf32>, memref<1x1x16x64xf32>
+      outs(%o : memref<1x1x32x64xf32>) {packed_heads = 2 : i64}
+  return
+}
+
+// -----
+
 // On sm_75 the f16 path has no m16n8k16 mma.sync; f32 still lowers.
 func.func @f16_needs_sm80(%q: memref<1x2x8x64xf16>, %k: memref<1x2x8x64xf16>, %v: memref<1x2x8x64xf16>, %o: memref<1x2x8x64xf16>) {
   kv.attention %q, %k, %v : memref<1x2x8x64xf16>, memref<1x2x8x64xf16>, memref<1x2x8x64xf16>
