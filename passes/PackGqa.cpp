@@ -49,21 +49,19 @@ ShapedType withShape(ShapedType type, ArrayRef<int64_t> shape) {
                          MemRefLayoutAttrInterface(), memref.getMemorySpace());
 }
 
-Value expand(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape,
-             ArrayRef<ReassociationIndices> groups) {
+/// `v` reshaped to `shape` by `TensorOp` or `MemRefOp` (expand_shape or
+/// collapse_shape), merging or splitting dims as `groups` says.
+template <typename TensorOp, typename MemRefOp>
+Value reshape(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape,
+              ArrayRef<ReassociationIndices> groups) {
   ShapedType type = withShape(cast<ShapedType>(v.getType()), shape);
   if (isa<RankedTensorType>(type))
-    return tensor::ExpandShapeOp::create(b, loc, type, v, groups);
-  return memref::ExpandShapeOp::create(b, loc, type, v, groups);
+    return TensorOp::create(b, loc, type, v, groups);
+  return MemRefOp::create(b, loc, type, v, groups);
 }
-
-Value collapse(OpBuilder &b, Location loc, Value v, ArrayRef<int64_t> shape,
-               ArrayRef<ReassociationIndices> groups) {
-  ShapedType type = withShape(cast<ShapedType>(v.getType()), shape);
-  if (isa<RankedTensorType>(type))
-    return tensor::CollapseShapeOp::create(b, loc, type, v, groups);
-  return memref::CollapseShapeOp::create(b, loc, type, v, groups);
-}
+constexpr auto expand = reshape<tensor::ExpandShapeOp, memref::ExpandShapeOp>;
+constexpr auto collapse =
+    reshape<tensor::CollapseShapeOp, memref::CollapseShapeOp>;
 
 /// Views `v`, whose dim `heads` holds query heads and the next dim their
 /// rows, with P = `packed` heads' rows per head: [.., H, S, ..] ->
