@@ -50,8 +50,8 @@ def DecomposeAggregatesPass
 }
 
 // Options that steer the CPU tiling plan, shared by kv-cpu-plan-tiles and
-// kv-cpu-vectorize-attention (which plans ops that carry no plan itself; the
-// key splits it takes from the op's split form only).
+// kv-cpu-tile-attention (which plans ops that carry no plan itself; the key
+// splits it takes from the op's split form only).
 defvar CpuTilingOptions = [
     Option<"rowTile", "row-tile", "int64_t", /*default=*/"0",
            "Query rows (over the packed heads of kv-pack-gqa) per tile; 0: "
@@ -82,7 +82,7 @@ def CpuPlanTilesPass
   let description = [{
     Records on every `kv.attention`, `kv.partial_attention`,
     `kv.cache_attention` and `kv.append_attention` (tensor or memref form)
-    the tiling `kv-cpu-vectorize-attention` will follow, as a
+    the tiling `kv-cpu-tile-attention` will follow, as a
     `kv.cpu_tiles = #kv.cpu_tiles<...>` attribute: query rows per head in a
     tile (the packed heads of an op in `kv-pack-gqa`'s form share a tile),
     keys per block, key splits (split-KV) and score kernel. They derive from the op's shape and
@@ -98,42 +98,76 @@ def CpuPlanTilesPass
   ]);
 }
 
-def CpuVectorizeAttentionPass
-    : InterfacePass<"kv-cpu-vectorize-attention", "mlir::FunctionOpInterface"> {
-  let summary = "Tiled, vectorised and parallel attention loops";
+def CpuTileAttentionPass
+    : InterfacePass<"kv-cpu-tile-attention", "mlir::FunctionOpInterface"> {
+  let summary = "Online-softmax attention in flash-attention tiles: query "
+                "blocks x key blocks, fully masked key blocks skipped";
   let description = [{
     Rewrites `kv.attention`, `kv.partial_attention`, `kv.cache_attention`
-    and `kv.append_attention` (memref form, unit-stride rows) into
-    independent tiles of (batch entry, head of Q, block of query rows) run
-    by an `scf.parallel` loop. A tile of an op packed by `kv-pack-gqa`
-    holds the block's rows of every packed query head, all reading one KV
-    head, so each K/V row is loaded once per tile for all of them (without
-    packing, once per query head). Inside a tile a flash-
-    attention loop walks blocks of `key-block` keys over the union of the
-    rows' visible ranges only (fully masked blocks of causal, window or
-    length bounds are never visited), computes scores with a register-
-    blocked dot-product kernel (small tiles: decode) or broadcast FMAs over
-    the tile's query rows transposed once (tiles of 16 rows or more:
-    scores, running max and sums then hold 16 rows per vector, so nothing
-    is reduced across lanes), updates the running max/sum with vector exp
-    (the rows' rescale factors as one vector) and
-    accumulates `P.V` into output rows held in registers. f16/bf16 rows are
-    converted on load. Tiles have about `row-tile` query rows (at least one
-    row of each packed head). Ops in split form (`kv-split-kv`) run
-    every (tile, split) pair as one parallel iteration, split n taking the
-    n-th chunk (whole key blocks) of the tile's visible keys and writing
-    its normalised partial output and log-sum-exp. An op's tiling is the
-    `kv.cpu_tiles` plan recorded on it (`kv-cpu-plan-tiles`; a plan the
+    and `kv.append_attention` (memref form, unit-stride rows) into their
+    online-softmax form, tiled: independent tiles of (batch entry, head of
+    Q, block of query rows) run by an `scf.parallel` loop. A tile of an op
+    packed by `kv-pack-gqa` holds the block's rows of every packed query
+    head, all reading one KV head, so each K/V row is loaded once per tile
+    for all of them (without packing, once per query head). Each tile
+    allocates its running state on its stack (the rows' query scaled once,
+    accumulators, running max and sum, visible key range), computes each
+    row's visible keys from the causal, window and length bounds, and loops
+    over blocks of `key-block` keys of the union of those ranges only:
+    blocks masked for every row of the tile are never visited. Each block is
+    one `kv.attend_block` (the online-softmax update: new max, rescale of
+    sum and accumulators, `exp(s - max)`, `P.V`), which
+    `kv-cpu-vectorize-attention` turns into register kernels; after the
+    loop each row is normalised (0 for a row without a visible key) and
+    written with its log-sum-exp where the op returns one.
+
+    Tiles have about `row-tile` query rows (at least one row of each packed
+    head). Ops in split form (`kv-split-kv`) run every (tile, split) pair as
+    one parallel iteration, split n taking the n-th chunk (whole key
+    blocks) of the tile's visible keys and writing its partial output and
+    log-sum-exp. A fused append (`kv.append_attention`) loops over the
+    cached keys, then over this step's rows read from its inputs, and each
+    tile writes its share of those rows into the cache. An op's tiling is
+    the `kv.cpu_tiles` plan recorded on it (`kv-cpu-plan-tiles`; a plan the
     kernels cannot run is an error), else one derived here from the same
     options. Ops it cannot handle are left to `kv-lower-to-loops`.
   }];
   let options = !listconcat(CpuTilingOptions, [
     Option<"parallel", "parallel", "bool", /*default=*/"true",
            "Run tiles in an scf.parallel loop (else sequential scf.for)">,
+  ]);
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::vector::VectorDialect"];
+}
+
+def CpuVectorizeAttentionPass
+    : InterfacePass<"kv-cpu-vectorize-attention", "mlir::FunctionOpInterface"> {
+  let summary = "Register kernels for the steps of tiled attention "
+                "(kv.attend_block)";
+  let description = [{
+    Rewrites each `kv.attend_block` (from `kv-cpu-tile-attention`) into
+    AVX-512-shaped vector code over `vector<16xf32>` and whole rows: the
+    block's scores S = Q K^T by the step's `score_kernel`, a register-
+    blocked dot-product kernel (small tiles: decode; shuffle-tree
+    reductions), broadcast FMAs over each K block transposed, or broadcast
+    FMAs over the tile's query rows transposed once per tile (tiles of 16
+    rows or more: scores, running max and sums then hold 16 rows per
+    vector, so nothing is reduced across lanes); then the online-softmax
+    update with a libm-free vector exp (the rows' rescale factors as one
+    vector; masking only for blocks not wholly visible to a row) and `P.V`
+    accumulated into the rows' accumulators in register blocks. f16/bf16
+    rows are converted on load. Kernel scratch (scores, transposes, rescale
+    factors) is allocated once per tile ahead of its key-block loop, on the
+    tile's stack.
+  }];
+  let options = [
     Option<"prefetch", "prefetch", "bool", /*default=*/"true",
            "Software-prefetch V rows a few keys ahead while scoring and the "
            "next block's K rows during P.V">,
-  ]);
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::math::MathDialect",
                            "::mlir::memref::MemRefDialect",

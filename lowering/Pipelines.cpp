@@ -78,11 +78,15 @@ void mlir::kv::buildCpuPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createCpuPlanTilesPass(plan));
     // Plans with key splits become split-form ops and their kv.merge.
     pm.addNestedPass<func::FuncOp>(createSplitKvPass());
-    CpuVectorizeAttentionPassOptions tiles;
+    // Online softmax in query-block x key-block tiles, then the register
+    // kernels of each block.
+    CpuTileAttentionPassOptions tiles;
     tiles.parallel = options.threads;
-    tiles.prefetch = options.prefetch;
     tiles.target = options.target;
-    pm.addNestedPass<func::FuncOp>(createCpuVectorizeAttentionPass(tiles));
+    pm.addNestedPass<func::FuncOp>(createCpuTileAttentionPass(tiles));
+    CpuVectorizeAttentionPassOptions kernels;
+    kernels.prefetch = options.prefetch;
+    pm.addNestedPass<func::FuncOp>(createCpuVectorizeAttentionPass(kernels));
   }
   LowerToLoopsPassOptions loops;
   if (options.keyBlock > 0)

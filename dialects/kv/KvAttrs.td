@@ -46,7 +46,7 @@ def Kv_CpuTilesAttr : Kv_Attr<"CpuTiles", "cpu_tiles"> {
   let summary = "The CPU tiling of one attention op";
   let description = [{
     Set on an attention op (as `kv.cpu_tiles`) by `kv-cpu-plan-tiles`, or by
-    hand, and followed by `kv-cpu-vectorize-attention`: tiles of
+    hand, and followed by `kv-cpu-tile-attention`: tiles of
     `rows_per_head` query rows of every head of a KV head's group, keys in
     blocks of `key_block`, each tile's keys split into `splits` chunks run in
     parallel (split-KV), and the score kernel (`dot`, `transposed-keys` or

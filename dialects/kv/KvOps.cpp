@@ -649,6 +649,52 @@ LogicalResult CacheViewOp::verify() {
   return success();
 }
 
+LogicalResult AttendBlockOp::verify() {
+  auto queries = cast<MemRefType>(getQueries().getType());
+  auto acc = cast<MemRefType>(getAcc().getType());
+  if (!queries.hasStaticShape() || !acc.hasStaticShape())
+    return emitOpError("expects static query and accumulator shapes");
+  int64_t rows = queries.getDimSize(0);
+  ShapeChecker check(*this);
+  if (failed(check.same(rows, acc.getDimSize(0), "acc rows (query rows)")))
+    return failure();
+  for (auto [value, name] :
+       {std::pair{getRowMax(), "row_max"}, std::pair{getRowSum(), "row_sum"},
+        std::pair{getRowLo(), "row_lo"}, std::pair{getRowHi(), "row_hi"}})
+    if (failed(check.same(rows, dimOf(value, 0),
+                          std::string(name) + " size (query rows)")))
+      return failure();
+  if (failed(check.same(queries.getDimSize(1), dimOf(getKeys(), 3),
+                        "key head dim (query head dim)")) ||
+      failed(check.same(acc.getDimSize(1), dimOf(getValues(), 3),
+                        "value head dim (acc columns)")))
+    return failure();
+  if (!llvm::is_contained({"dot", "transposed-keys", "transposed-queries"},
+                          getScoreKernel()))
+    return emitOpError() << "expects score_kernel dot, transposed-keys or "
+                            "transposed-queries, got '"
+                         << getScoreKernel() << "'";
+  if (static_cast<bool>(getPageTable()) != (getPageSize() > 0))
+    return emitOpError("expects a page_table exactly when page_size > 0");
+  if (getPageTable() && getTokenBase())
+    return emitOpError("expects token_base only for dense key rows");
+  return success();
+}
+
+void AttendBlockOp::getEffects(
+    SmallVectorImpl<SideEffects::EffectInstance<MemoryEffects::Effect>>
+        &effects) {
+  for (OpOperand &operand : getOperation()->getOpOperands()) {
+    if (!isa<MemRefType>(operand.get().getType()))
+      continue;
+    if (llvm::is_contained({getAcc(), getRowMax(), getRowSum()}, operand.get()))
+      effects.emplace_back(MemoryEffects::Write::get(), &operand,
+                           SideEffects::DefaultResource::get());
+    effects.emplace_back(MemoryEffects::Read::get(), &operand,
+                         SideEffects::DefaultResource::get());
+  }
+}
+
 //===----------------------------------------------------------------------===//
 // Canonicalization
 //===----------------------------------------------------------------------===//

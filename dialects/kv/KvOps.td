@@ -470,4 +470,85 @@ def Kv_CacheViewOp : Kv_Op<"cache_view", [Pure]> {
   }];
 }
 
+
+//===----------------------------------------------------------------------===//
+// kv.attend_block
+//===----------------------------------------------------------------------===//
+
+def Kv_AttendBlockOp : Kv_Op<"attend_block", [
+    AttrSizedOperandSegments,
+    DeclareOpInterfaceMethods<MemoryEffectsOpInterface>]> {
+  let summary = "Online-softmax update of a tile's query rows with one block "
+                "of keys (a lowering-level op)";
+  let description = [{
+    The step of a flash-attention loop, between `kv-cpu-tile-attention`,
+    which lays out the tiles, their online-softmax state and the key-block
+    loops, and `kv-cpu-vectorize-attention`, which turns each step into
+    register kernels. For every row `m` of the tile's `R` query rows
+    (`queries: [R, D]`, already multiplied by the score scale) and the keys
+    `j` in `[block_start, block_end)` that lie in the row's visible range
+    `[row_lo[m], row_hi[m])`:
+
+    ```
+    s[j] = dot(queries[m], K[j])             (softcap: c * tanh(s / c))
+    s[j] = s[j] + mask  or -inf where a bool mask is false
+    max' = max(row_max[m], max_j s[j]);  alpha = exp(row_max[m] - max')
+    row_sum[m] = alpha * row_sum[m] + sum_j exp(s[j] - max')
+    acc[m]     = alpha * acc[m]     + sum_j exp(s[j] - max') * V[j]
+    row_max[m] = max'
+    ```
+
+    (a row with nothing visible so far keeps `row_max = -inf`, its sum and
+    its zero accumulator). Key `j`'s rows are `keys[batch, kv_head, j -
+    token_base, :]` of dense `[B, Hkv, S, D]` rows, or, with a `page_table`,
+    row `j mod page_size` of page `page_table[batch, j / page_size]` of a
+    page pool `[pages, Hkv, page_size, D]`; f16/bf16 rows are widened (and
+    rounded through `storage` first, for rows a cache is storing in the same
+    step). Keys past `last_key` are never read (a kernel computing whole
+    blocks reads `last_key` in their place). Tile row `m` is row
+    `row0 + m mod rows_per_head` of packed head `m / rows_per_head` of the
+    tile's head of Q, that is query head `tile_head * packed_heads +
+    m / rows_per_head`: the explicit `mask`, if any, is indexed by that head
+    and position (`[B, Hq, query_length, num_keys]` broadcast). `key_block`
+    is the most keys a step covers and `score_kernel` the kernel the plan
+    chose for it.
+  }];
+  let arguments = (ins
+    MemRefRankOf<[F32], [2]>:$queries,
+    MemRefRankOf<[AnyFloat], [4]>:$keys,
+    MemRefRankOf<[AnyFloat], [4]>:$values,
+    Optional<MemRefRankOf<[I32], [2]>>:$page_table,
+    Optional<Index>:$token_base,
+    Index:$batch, Index:$kv_head,
+    Index:$block_start, Index:$block_end, Index:$last_key,
+    MemRefRankOf<[Index], [1]>:$row_lo, MemRefRankOf<[Index], [1]>:$row_hi,
+    Index:$tile_head, Index:$row0,
+    Optional<AnyMemRef>:$mask,
+    MemRefRankOf<[F32], [2]>:$acc, MemRefRankOf<[F32], [1]>:$row_max,
+    MemRefRankOf<[F32], [1]>:$row_sum,
+    ConfinedAttr<I64Attr, [IntPositive]>:$key_block,
+    StrAttr:$score_kernel,
+    OptionalAttr<F32Attr>:$softcap,
+    ConfinedAttr<I64Attr, [IntPositive]>:$packed_heads,
+    ConfinedAttr<I64Attr, [IntPositive]>:$rows_per_head,
+    ConfinedAttr<I64Attr, [IntPositive]>:$query_length,
+    ConfinedAttr<I64Attr, [IntPositive]>:$num_keys,
+    DefaultValuedAttr<I64Attr, "0">:$page_size,
+    OptionalAttr<TypeAttr>:$storage);
+  let assemblyFormat = [{
+    $queries `,` $keys `,` $values `:` type($queries) `,` type($keys) `,`
+    type($values)
+    (`page_table` `(` $page_table^ `:` type($page_table) `)`)?
+    (`token_base` `(` $token_base^ `)`)?
+    `at` `(` $batch `,` $kv_head `)`
+    `keys` `(` $block_start `,` $block_end `,` $last_key `)`
+    `rows` `(` $row_lo `,` $row_hi `:` type($row_lo) `,` type($row_hi) `)`
+    `tile` `(` $tile_head `,` $row0 `)`
+    (`mask` `(` $mask^ `:` type($mask) `)`)?
+    `outs` `(` $acc `,` $row_max `,` $row_sum `:` type($acc) `,`
+    type($row_max) `,` type($row_sum) `)` attr-dict
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // KVFUSE_DIALECTS_KV_KVOPS_TD

@@ -4,7 +4,7 @@
 // emits them: rows per tile, keys per block, key splits and score kernel,
 // chosen from the shape of an attention op and a target description
 // (kv-cpu-plan-tiles records them as #kv.cpu_tiles), or read back from that
-// attribute (kv-cpu-vectorize-attention).
+// attribute (kv-cpu-tile-attention).
 //
 //===----------------------------------------------------------------------===//
 

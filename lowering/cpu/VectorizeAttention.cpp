@@ -1,24 +1,21 @@
-//===- VectorizeAttention.cpp - tiled, vectorised, parallel attention -----===//
+//===- VectorizeAttention.cpp - register kernels of attention steps -------===//
 //
-// The CPU form of the attention ops (memref form). Work is split into
-// independent tiles (batch entry b, KV head kh, block of query rows); a tile
-// holds the rows of *all* query heads of kh's group (GQA packing), so every
-// K/V row is read once per tile, whatever the group size. Tiles run in an
-// scf.parallel loop (OpenMP later in the pipeline). Each tile runs a flash-
-// attention loop over blocks of keys limited to the union of its rows'
-// visible ranges (causal, window and length bounds skip whole blocks):
+// kv-cpu-vectorize-attention: each kv.attend_block, the step of a tiled
+// flash-attention loop that kv-cpu-tile-attention lays out, becomes vector
+// code over the tile's rows and the step's block of keys:
 //
-//   scores  S[m, j]  = (scale * Q[m]) . K[j]
+//   scores  S[m, j]  = Q[m] . K[j]            (Q already scaled)
 //   softmax          running max / sum per row, P = exp(S - max) as vectors
-//   output  O[m]    += P[m, j] * V[j]              rows kept in registers
+//   output  acc[m]  = alpha[m] acc[m] + P[m, j] * V[j]   in register blocks
 //
 // Scores come from one of three kernels: dot products of whole rows reduced
 // by shuffle trees (decode: a few rows per tile); broadcast FMAs over the
 // tile's Q transposed once per tile, giving S^T with 16 rows per vector
 // (prefill); or broadcast FMAs over each K block transposed (prefill tiles
 // the former does not take). Rows are f32 vectors of the head dim, so any
-// head dim works; f16/bf16 K/V rows are converted on load. Ops whose buffers
-// are not unit-stride rows are left to kv-lower-to-loops.
+// head dim works; f16/bf16 K/V rows are converted on load. The kernels'
+// scratch and the transposed queries are made once per tile, ahead of its
+// key-block loop.
 //
 //===----------------------------------------------------------------------===//
 
@@ -49,11 +46,8 @@ using namespace mlir::kv;
 
 namespace {
 
-/// The pass's choices: the tiling requests for ops without a
-/// #kv.cpu_tiles plan, threads and prefetch.
+/// The pass's choices.
 struct TileConfig {
-  TilingOptions tiling;
-  bool parallel = true;
   bool prefetch = true;
 };
 
@@ -948,390 +942,153 @@ void emitValueProducts(TileEmitter &e, const AttentionParts &a,
   }
 }
 
-/// The share of a kv.append_attention's append done by one tile: new rows
-/// [tile * n, (tile + 1) * n) of (b, kh), n = ceil(S / tiles per head),
-/// written into the cache at past_lens[b] + row where `writes` holds (or is
-/// null): by one of the tiles that share those rows (split 0 of the first
-/// query head of kh's group). Attention never reads these positions back,
-/// so tiles need no ordering.
-void emitAppendShare(TileEmitter &e, const AttentionParts &a, Value bIdx,
-                     Value kh, Value tile, Value past, int64_t tilesPerHead,
-                     Value writes) {
-  OpBuilder &b = e.b;
-  Location loc = e.loc;
-  Value c0 = e.index(0);
-  int64_t perTile = (a.newTokens + tilesPerHead - 1) / tilesPerHead;
-  Value first = e.mul(tile, e.index(perTile));
-  Value last = e.minS(e.add(first, e.index(perTile)), e.index(a.newTokens));
-  if (writes)
-    last = arith::SelectOp::create(b, loc, writes, last, first);
-  int64_t capacity = cast<CacheType>(a.op->getOperand(3).getType())
-                         .getCapacity();
-  forRange(e, first, last, [&](Value n) {
-    Value pos = e.add(past, n);
-    Value inCache = arith::AndIOp::create(
-        b, loc, e.cmp(arith::CmpIPredicate::sge, pos, c0),
-        e.cmp(arith::CmpIPredicate::slt, pos, e.index(capacity)));
-    auto ifIn = scf::IfOp::create(b, loc, inCache);
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifIn.thenBlock());
-    auto [kMem, kIdx] = a.keys.row(e, bIdx, kh, pos);
-    Value pages = memref::DimOp::create(b, loc, kMem, 0);
-    Value pageOk = arith::AndIOp::create(
-        b, loc, e.cmp(arith::CmpIPredicate::sge, kIdx[0], c0),
-        e.cmp(arith::CmpIPredicate::slt, kIdx[0], pages));
-    auto ifPage = scf::IfOp::create(b, loc, pageOk);
-    b.setInsertionPointToStart(ifPage.thenBlock());
-    for (auto [src, dst] : {std::pair{a.newKeys, a.keys.memref},
-                            std::pair{a.newValues, a.values.memref}}) {
-      auto srcType = cast<MemRefType>(src.getType());
-      int64_t dim = srcType.getDimSize(3);
-      Value row = vector::LoadOp::create(
-          b, loc, VectorType::get({dim}, srcType.getElementType()), src,
-          ValueRange{bIdx, kh, n, c0});
-      Type element = cast<MemRefType>(dst.getType()).getElementType();
-      SmallVector<Value, 4> idx(kIdx.begin(), kIdx.end());
-      idx.push_back(c0);
-      vector::StoreOp::create(b, loc, e.fromF32(e.toF32(row), element), dst,
-                              idx);
-    }
-  });
-}
-
-void emitTiledAttention(OpBuilder &b, const AttentionParts &a,
-                        const TileConfig &config, const TileShape &shape,
-                        const TilePlan &plan) {
-  Location loc = a.op->getLoc();
-  TileEmitter e(b, loc);
-  int64_t batch = shape.batch, qLen = shape.qLen, headDim = shape.headDim;
-  int64_t valueDim = shape.valueDim;
-  // Tiles are laid over the heads of Q; each holds rows of `packed` query
-  // heads, and `headsPerKv` such heads share a KV head.
-  int64_t packed = shape.packed, tileHeads = shape.tileHeads();
-  int64_t headsPerKv = shape.group() / packed;
-  int64_t rowsPerHead = plan.rowsPerHead, block = plan.keyBlock;
-  int64_t tileRows = plan.tileRows(shape);
-  int64_t tilesPerHead = plan.tilesPerHead(shape);
-  bool transposeKeys = plan.kernel == ScoreKernel::TransposedKeys;
-  bool transposeQueries = plan.kernel == ScoreKernel::TransposedQueries;
-  auto outType = cast<MemRefType>(a.out.getType());
-  Type f32 = b.getF32Type();
-  auto rowType = [&](int64_t n) { return VectorType::get({n}, f32); };
-  Type indexType = b.getIndexType();
-
-  Value c0 = e.index(0), c1 = e.index(1);
-  SmallVector<Value, 4> lbs = {c0, c0, c0}, steps = {c1, c1, c1};
-  SmallVector<Value, 4> ubs = {e.index(batch), e.index(tileHeads),
-                               e.index(tilesPerHead)};
-
-  // Split form (kv-split-kv): each tile's keys in `splits` chunks processed
-  // in parallel, each writing its partial (O, LSE) that kv.merge combines.
-  int64_t splits = a.splits;
-  if (splits > 1) {
-    lbs.push_back(c0);
-    steps.push_back(c1);
-    ubs.push_back(e.index(splits));
-  }
-
-  // Tile row m is row i = row0 + m mod rowsPerHead of packed head
-  // g = m / rowsPerHead, stored at row g * Sq + i of the tile's head of Q
-  // and O (the packed layout); returns (g, i).
-  auto tileRow = [&](Value row0, Value m) -> std::pair<Value, Value> {
-    Value g = arith::DivUIOp::create(b, loc, m, e.index(rowsPerHead));
-    Value r = arith::RemUIOp::create(b, loc, m, e.index(rowsPerHead));
-    return {g, e.add(row0, r)};
-  };
-  auto packedRow = [&](Value g, Value i) -> Value {
-    return packed == 1 ? i : e.add(e.mul(g, e.index(qLen)), i);
-  };
-
-  // Writes output row m of a tile (of partial `split` in split form) from
-  // its unnormalised accumulator, max and sum: O = acc / sum (0 without a
-  // visible key), LSE = max + log sum.
-  auto finalizeRow = [&](Value bIdx, Value head, Value row0, Value split,
-                         Value m, Value o, Value max, Value sum) {
-    auto [g, i] = tileRow(row0, m);
-    auto ifRow = scf::IfOp::create(
-        b, loc, e.cmp(arith::CmpIPredicate::slt, i, e.index(qLen)));
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(ifRow.thenBlock());
-    Value visible = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
-                                          sum, e.f32(0.0));
-    Value inverse = arith::SelectOp::create(
-        b, loc, visible, arith::DivFOp::create(b, loc, e.f32(1.0), sum),
-        e.f32(0.0));
-    o = arith::MulFOp::create(
-        b, loc, o,
-        vector::BroadcastOp::create(b, loc, rowType(valueDim), inverse));
-    SmallVector<Value> at = {bIdx, head, packedRow(g, i)};
-    if (split)
-      at.insert(at.begin(), split);
-    SmallVector<Value> atRow(at);
-    atRow.push_back(c0);
-    vector::StoreOp::create(b, loc, e.fromF32(o, outType.getElementType()),
-                            a.out, atRow);
-    if (a.lse) {
-      Value lse = arith::SelectOp::create(
-          b, loc, visible,
-          arith::AddFOp::create(b, loc, max, math::LogOp::create(b, loc, sum)),
-          e.negInf());
-      Type lseElement = cast<MemRefType>(a.lse.getType()).getElementType();
-      memref::StoreOp::create(b, loc, e.fromF32(lse, lseElement), a.lse, at);
-    }
-  };
-
-  auto emitTile = [&](ValueRange ivs) {
-    Value bIdx = ivs[0], head = ivs[1], tile = ivs[2];
-    Value split = splits > 1 ? ivs[3] : Value(); // the partial, in split form
-    Value kh = headsPerKv == 1
-                   ? head
-                   : arith::DivUIOp::create(b, loc, head, e.index(headsPerKv));
-    Value row0 = e.mul(tile, e.index(rowsPerHead));
-    auto scratch = [&](ArrayRef<int64_t> shape, Type element) -> Value {
-      return memref::AllocaOp::create(b, loc, MemRefType::get(shape, element));
-    };
-    Value qs = scratch({tileRows, headDim}, f32);
-    Value acc = scratch({tileRows, valueDim}, f32);
-    // Scores, then probabilities, of a block: [row][key], or [key][row]
-    // (S^T) for the query-transposed kernel, which also keeps Q^T.
-    Value probs = transposeQueries ? scratch({block, tileRows}, f32)
-                                   : scratch({tileRows, block}, f32);
-    Value qsT = transposeQueries ? scratch({headDim, tileRows}, f32) : Value();
-    Value kt = transposeKeys ? scratch({headDim, block}, f32) : Value();
-    Value rowMax = scratch({tileRows}, f32);
-    Value rowSum = scratch({tileRows}, f32);
-    Value rowScale = scratch({tileRows}, f32);
-    // Row-major scores reduce each row's block sum into here first; the
-    // query-transposed softmax keeps its sums in registers.
-    Value blockSums = transposeQueries ? Value() : scratch({tileRows}, f32);
-    Value rowLo = scratch({tileRows}, indexType);
-    Value rowHi = scratch({tileRows}, indexType);
-
-    // Per sequence: key bound and the position of query row 0.
-    AttentionSpec::Sequence sequence = a.sequence(e, bIdx);
-    Value length = sequence.length, offset = sequence.offset;
-    Value past = sequence.past;
-
-    // Row setup: scaled query, visible key range, running state. Rows past
-    // the end of the query get an empty range.
-    Value scale = arith::ConstantOp::create(
-        b, loc, DenseElementsAttr::get(
-                    cast<ShapedType>(rowType(headDim)),
-                    b.getF32FloatAttr(static_cast<float>(a.scale))));
-    auto rowSetup = scf::ForOp::create(b, loc, c0, e.index(tileRows), c1,
-                                       ValueRange{e.index(a.kvLen), c0});
-    {
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(rowSetup.getBody());
-      Value m = rowSetup.getInductionVar();
-      auto [g, i] = tileRow(row0, m);
-      Value inQuery = e.cmp(arith::CmpIPredicate::slt, i, e.index(qLen));
-      Value iSafe = e.minS(i, e.index(qLen - 1));
-      Value q = e.loadRow(a.query, {bIdx, head, packedRow(g, iSafe)}, headDim);
-      q = arith::MulFOp::create(b, loc, q, scale);
-      vector::StoreOp::create(b, loc, q, qs, ValueRange{m, c0});
-      Value pos = e.add(i, offset);
-      auto [lo, visibleHi] = visibleKeys(
-          e, pos, length,
-          a.bounds());
-      Value hi = arith::SelectOp::create(b, loc, inQuery, visibleHi, lo);
-      memref::StoreOp::create(b, loc, lo, rowLo, m);
-      memref::StoreOp::create(b, loc, hi, rowHi, m);
-      memref::StoreOp::create(b, loc, e.negInf(), rowMax, m);
-      memref::StoreOp::create(b, loc, e.f32(0.0), rowSum, m);
-      Value zeros = arith::ConstantOp::create(
-          b, loc, DenseElementsAttr::get(cast<ShapedType>(rowType(valueDim)),
-                                         b.getF32FloatAttr(0.0f)));
-      vector::StoreOp::create(b, loc, zeros, acc, ValueRange{m, c0});
-      // The tile's key range is the union of its non-empty row ranges.
-      Value empty = e.cmp(arith::CmpIPredicate::sge, lo, hi);
-      Value tileLo = arith::SelectOp::create(
-          b, loc, empty, rowSetup.getRegionIterArg(0),
-          e.minS(rowSetup.getRegionIterArg(0), lo));
-      Value tileHi = arith::SelectOp::create(
-          b, loc, empty, rowSetup.getRegionIterArg(1),
-          e.maxS(rowSetup.getRegionIterArg(1), hi));
-      scf::YieldOp::create(b, loc, ValueRange{tileLo, tileHi});
-    }
-    Value tileLo = rowSetup.getResult(0), tileHi = rowSetup.getResult(1);
-    if (transposeQueries)
-      emitQueryTranspose(e, tileRows, headDim, qs, qsT);
-
-    // This split's share of the tile's keys, in whole blocks.
-    Value keysLo = tileLo, keysHi = tileHi;
-    if (splits > 1) {
-      Value span = e.maxS(e.sub(tileHi, tileLo), c0);
-      auto ceilDiv = [&](Value x, int64_t d) -> Value {
-        return arith::DivUIOp::create(b, loc, e.add(x, e.index(d - 1)),
-                                      e.index(d));
-      };
-      Value chunk = e.mul(ceilDiv(ceilDiv(span, splits), block),
-                          e.index(block));
-      keysLo = e.add(tileLo, e.mul(split, chunk));
-      keysHi = e.minS(tileHi, e.add(keysLo, chunk));
-    }
-    // Flash-attention loop over keys [lo, hi) read from `parts`' sources.
-    auto emitKeyLoop = [&](Value lo, Value hi, const AttentionParts &parts) {
-      auto blockLoop = scf::ForOp::create(b, loc, lo, hi, e.index(block));
-      OpBuilder::InsertionGuard guard(b);
-      b.setInsertionPointToStart(blockLoop.getBody());
-      Value jb = blockLoop.getInductionVar();
-      Value jEnd = e.minS(e.add(jb, e.index(block)), hi);
-      Value lastKey = e.sub(hi, c1);
-      if (transposeQueries) {
-        emitScoresQueriesTransposed(e, parts, config, bIdx, kh, jb, lastKey,
-                                    tileRows, headDim, block, qsT, probs);
-        emitSoftmaxUpdateColumns(e, parts, jb, jEnd, tileRows, block, probs,
-                                 rowLo, rowHi, rowMax, rowSum, rowScale);
-      } else {
-        if (transposeKeys)
-          emitScoresTransposed(e, parts, config, bIdx, kh, jb, lastKey,
-                               tileRows, headDim, block, qs, kt, probs);
-        else
-          emitScores(e, parts, config, bIdx, kh, jb, lastKey, tileRows, headDim,
-                     block, qs, probs);
-        emitSoftmaxUpdate(e, parts, bIdx, head, row0, jb, jEnd, tileRows,
-                          rowsPerHead, packed, qLen, block, probs, rowLo, rowHi,
-                          rowMax, rowSum, rowScale, blockSums);
-      }
-      emitValueProducts(e, parts, config, bIdx, kh, jb, jEnd, lastKey, block,
-                        tileRows, valueDim, probs, transposeQueries, rowScale,
-                        acc);
-    };
-    if (!past) {
-      emitKeyLoop(keysLo, keysHi, a);
-    } else {
-      // Cached keys come from the cache, this step's from its inputs.
-      emitKeyLoop(keysLo, e.maxS(e.minS(keysHi, past), keysLo), a);
-      AttentionParts fresh = a;
-      fresh.keys = {a.newKeys, nullptr, 0, past,
-                    cast<MemRefType>(a.keys.memref.getType()).getElementType()};
-      fresh.values = {
-          a.newValues, nullptr, 0, past,
-          cast<MemRefType>(a.values.memref.getType()).getElementType()};
-      Value freshLo = e.maxS(keysLo, past);
-      emitKeyLoop(freshLo, e.maxS(keysHi, freshLo), fresh);
-      // The tiles of kh's other query heads and other splits read the same
-      // new rows; one of them writes them.
-      Value writes;
-      if (split)
-        writes = e.cmp(arith::CmpIPredicate::eq, split, c0);
-      if (headsPerKv > 1) {
-        Value first = e.cmp(
-            arith::CmpIPredicate::eq,
-            arith::RemUIOp::create(b, loc, head, e.index(headsPerKv)), c0);
-        writes = writes ? arith::AndIOp::create(b, loc, writes, first) : first;
-      }
-      emitAppendShare(e, a, bIdx, kh, tile, past, tilesPerHead, writes);
-    }
-
-    forRange(e, c0, e.index(tileRows), [&](Value m) {
-      Value o = vector::LoadOp::create(b, loc, rowType(valueDim), acc,
-                                       ValueRange{m, c0});
-      Value max = memref::LoadOp::create(b, loc, rowMax, m);
-      Value sum = memref::LoadOp::create(b, loc, rowSum, m);
-      finalizeRow(bIdx, head, row0, split, m, o, max, sum);
-    });
-  };
-
-  // Scratch buffers are allocated per tile inside a stack scope, so parallel
-  // tiles never share them and the stack does not grow with the tile count
-  // (convert-scf-to-openmp adds the scope to parallel iterations itself).
-  auto emitScopedTile = [&](ValueRange ivs) {
-    auto scope = memref::AllocaScopeOp::create(b, loc, TypeRange{});
-    Block *body = b.createBlock(&scope.getBodyRegion());
-    OpBuilder::InsertionGuard guard(b);
-    b.setInsertionPointToStart(body);
-    emitTile(ivs);
-    memref::AllocaScopeReturnOp::create(b, loc);
-  };
-  if (config.parallel) {
-    scf::ParallelOp::create(
-        b, loc, lbs, ubs, steps,
-        [&](OpBuilder &, Location, ValueRange ivs) { emitTile(ivs); });
-    return;
-  }
-  scf::buildLoopNest(
-      b, loc, lbs, ubs, steps,
-      [&](OpBuilder &, Location, ValueRange ivs) { emitScopedTile(ivs); });
-}
-
-/// Whether a memref can be read or written as whole unit-stride rows.
-bool hasContiguousRows(Value v) {
-  auto type = dyn_cast<MemRefType>(v.getType());
-  return type && type.getLayout().isIdentity();
-}
-
-struct VectorizeAttention : RewritePattern {
-  VectorizeAttention(MLIRContext *ctx, TileConfig config)
-      : RewritePattern(MatchAnyOpTypeTag(), /*benefit=*/2, ctx),
-        config(config) {}
-  TileConfig config;
-
-  LogicalResult matchAndRewrite(Operation *op,
-                                PatternRewriter &rewriter) const override {
-    if (!isa<AttentionOpInterface>(op))
-      return failure();
-    if (op->getNumResults() != 0)
-      return rewriter.notifyMatchFailure(op, "expects the memref form");
-    for (Value v : op->getOperands())
-      if (isa<MemRefType>(v.getType()) && !hasContiguousRows(v))
-        return rewriter.notifyMatchFailure(op, "non-identity layout");
-    if (auto fused = dyn_cast<AppendAttentionOp>(op))
-      if (ShapedType::isDynamic(fused.getNumNewTokens()))
-        return rewriter.notifyMatchFailure(op, "dynamic number of new rows");
-    // Quantised caches are not described (and so not matched).
-    std::optional<TileShape> shape = TileShape::of(op);
-    if (!shape)
-      return failure();
-    std::optional<AttentionParts> parts = describeAttention(op, rewriter);
-    if (!parts)
-      return failure();
-    // A plan recorded on the op (checked by the pass) or one from the
-    // pass's options.
-    auto recorded = op->getAttrOfType<CpuTilesAttr>(kCpuTilesAttrName);
-    TilePlan plan =
-        recorded ? fromAttr(recorded) : planTiles(*shape, config.tiling);
-    // The kernels split keys only as the op's split form says.
-    plan.splits = shape->splits;
-    emitTiledAttention(rewriter, *parts, config, *shape, plan);
-    rewriter.eraseOp(op);
-    return success();
-  }
+/// Kernel scratch of one tile, shared by its kv.attend_block steps: the
+/// block's scores (row-major, or S^T for the query-transposed kernel),
+/// the transposed queries or K block of the transposed kernels, and the
+/// rows' rescale factors and block sums.
+struct TileScratch {
+  Value probs, qsT, kt, rowScale, blockSums;
 };
+
+/// Emits the register kernels of one kv.attend_block: scores of the block,
+/// the online-softmax update, P.V into the accumulators.
+void lowerAttendBlock(IRRewriter &rewriter, AttendBlockOp op,
+                      const TileConfig &config,
+                      DenseMap<Value, TileScratch> &scratchOf) {
+  OpBuilder &b = rewriter;
+  Location loc = op.getLoc();
+  TileEmitter e(b, loc);
+  Type f32 = b.getF32Type();
+  ScoreKernel kernel = *parseScoreKernel(op.getScoreKernel());
+  bool transposeKeys = kernel == ScoreKernel::TransposedKeys;
+  bool transposeQueries = kernel == ScoreKernel::TransposedQueries;
+  auto queriesType = cast<MemRefType>(op.getQueries().getType());
+  int64_t tileRows = queriesType.getDimSize(0);
+  int64_t headDim = queriesType.getDimSize(1);
+  int64_t valueDim = cast<MemRefType>(op.getAcc().getType()).getDimSize(1);
+  int64_t block = op.getKeyBlock();
+  Value qs = op.getQueries();
+
+  // The tile's scratch (and its transposed queries) once, ahead of the
+  // key-block loop that holds the step; a fused append's second loop over
+  // the step's own rows finds it there.
+  auto [found, inserted] = scratchOf.try_emplace(qs);
+  TileScratch &scratch = found->second;
+  if (inserted) {
+    // Buffers beside the tile's own (after the last of them, its rows'
+    // key bounds), the transpose once its queries are written: ahead of the
+    // key-block loop.
+    Operation *loop = op->getParentOp();
+    Operation *before = isa<scf::ForOp>(loop) ? loop : op.getOperation();
+    if (Operation *def = op.getRowHi().getDefiningOp())
+      rewriter.setInsertionPointAfter(def);
+    else
+      rewriter.setInsertionPoint(before);
+    auto stackBuffer = [&](ArrayRef<int64_t> shape) -> Value {
+      return memref::AllocaOp::create(b, loc, MemRefType::get(shape, f32));
+    };
+    scratch.probs = transposeQueries ? stackBuffer({block, tileRows})
+                                     : stackBuffer({tileRows, block});
+    if (transposeQueries)
+      scratch.qsT = stackBuffer({headDim, tileRows});
+    if (transposeKeys)
+      scratch.kt = stackBuffer({headDim, block});
+    scratch.rowScale = stackBuffer({tileRows});
+    if (!transposeQueries)
+      scratch.blockSums = stackBuffer({tileRows});
+    if (transposeQueries) {
+      rewriter.setInsertionPoint(before);
+      emitQueryTranspose(e, tileRows, headDim, qs, scratch.qsT);
+    }
+  }
+
+  rewriter.setInsertionPoint(op);
+  AttentionParts parts;
+  parts.op = op;
+  Type storage = op.getStorage() ? *op.getStorage() : Type();
+  int64_t pageSize = op.getPageSize();
+  parts.keys = {op.getKeys(), op.getPageTable(), pageSize, op.getTokenBase(),
+                storage};
+  parts.values = {op.getValues(), op.getPageTable(), pageSize,
+                  op.getTokenBase(), storage};
+  parts.mask = op.getMask();
+  if (auto cap = op.getSoftcap())
+    parts.softcap = cap->convertToDouble();
+  parts.kvLen = op.getNumKeys();
+
+  Value bIdx = op.getBatch(), kh = op.getKvHead();
+  Value jb = op.getBlockStart(), jEnd = op.getBlockEnd();
+  Value lastKey = op.getLastKey();
+  Value probs = scratch.probs;
+  if (transposeQueries) {
+    emitScoresQueriesTransposed(e, parts, config, bIdx, kh, jb, lastKey,
+                                tileRows, headDim, block, scratch.qsT, probs);
+    emitSoftmaxUpdateColumns(e, parts, jb, jEnd, tileRows, block, probs,
+                             op.getRowLo(), op.getRowHi(), op.getRowMax(),
+                             op.getRowSum(), scratch.rowScale);
+  } else {
+    if (transposeKeys)
+      emitScoresTransposed(e, parts, config, bIdx, kh, jb, lastKey, tileRows,
+                           headDim, block, qs, scratch.kt, probs);
+    else
+      emitScores(e, parts, config, bIdx, kh, jb, lastKey, tileRows, headDim,
+                 block, qs, probs);
+    emitSoftmaxUpdate(e, parts, bIdx, op.getTileHead(), op.getRow0(), jb, jEnd,
+                      tileRows, op.getRowsPerHead(), op.getPackedHeads(),
+                      op.getQueryLength(), block, probs, op.getRowLo(),
+                      op.getRowHi(), op.getRowMax(), op.getRowSum(),
+                      scratch.rowScale, scratch.blockSums);
+  }
+  emitValueProducts(e, parts, config, bIdx, kh, jb, jEnd, lastKey, block,
+                    tileRows, valueDim, probs, transposeQueries,
+                    scratch.rowScale, op.getAcc());
+  rewriter.eraseOp(op);
+}
+
+/// Why the kernels cannot run `op` as written (a step not made by
+/// kv-cpu-tile-attention may ask for a kernel its tile does not fit).
+std::optional<std::string> unsupported(AttendBlockOp op) {
+  ScoreKernel kernel = *parseScoreKernel(op.getScoreKernel());
+  int64_t rows = cast<MemRefType>(op.getQueries().getType()).getDimSize(0);
+  if (kernel == ScoreKernel::TransposedQueries &&
+      (rows % kTileLanes != 0 || op.getMask()))
+    return "the transposed-queries kernel needs whole 16-row vectors and no "
+           "explicit mask";
+  int64_t multiple = keysPerBlockMultiple(kernel);
+  if (op.getKeyBlock() % multiple != 0)
+    return "key_block " + std::to_string(op.getKeyBlock()) +
+           " is no multiple of " + std::to_string(multiple) + " (the " +
+           op.getScoreKernel().str() + " kernel's)";
+  for (Value v : {op.getQueries(), op.getAcc(), op.getKeys(), op.getValues()})
+    if (!cast<MemRefType>(v.getType()).getLayout().isIdentity())
+      return std::string("expects unit-stride rows (identity layouts)");
+  return std::nullopt;
+}
 
 struct CpuVectorizeAttentionPass
     : kv::impl::CpuVectorizeAttentionPassBase<CpuVectorizeAttentionPass> {
   using Base::Base;
   void runOnOperation() override {
     TileConfig config;
-    config.parallel = parallel;
     config.prefetch = prefetch;
-    std::string error;
-    std::optional<TilingOptions> tiling = parseTilingOptions(
-        rowTile, keyBlock, /*splits=*/1, scoreKernel, target, error);
-    if (!tiling) {
-      getOperation()->emitError() << "kv-cpu-vectorize-attention: " << error;
-      return signalPassFailure();
-    }
-    config.tiling = *tiling;
-    // Plans recorded on ops (by kv-cpu-plan-tiles or by hand) must fit them.
-    WalkResult checked = getOperation()->walk([&](Operation *op) {
-      auto recorded = op->getAttrOfType<CpuTilesAttr>(kCpuTilesAttrName);
-      if (!recorded)
-        return WalkResult::advance();
-      std::optional<TileShape> shape = TileShape::of(op);
-      std::string why = "the op is not an attention op";
-      if (shape && isFeasible(*shape, fromAttr(recorded), why))
-        return WalkResult::advance();
-      op->emitError() << "#kv.cpu_tiles does not fit: " << why;
-      return WalkResult::interrupt();
+    SmallVector<AttendBlockOp> steps;
+    WalkResult checked = getOperation()->walk([&](AttendBlockOp op) {
+      if (std::optional<std::string> why = unsupported(op)) {
+        op.emitOpError() << *why;
+        return WalkResult::interrupt();
+      }
+      steps.push_back(op);
+      return WalkResult::advance();
     });
     if (checked.wasInterrupted())
       return signalPassFailure();
-    RewritePatternSet patterns(&getContext());
-    patterns.add<VectorizeAttention>(&getContext(), config);
-    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+    IRRewriter rewriter(&getContext());
+    DenseMap<Value, TileScratch> scratchOf;
+    for (AttendBlockOp op : steps)
+      lowerAttendBlock(rewriter, op, config, scratchOf);
+    // Fold the kernels' index arithmetic and share their constants.
+    if (failed(
+            applyPatternsGreedily(getOperation(), FrozenRewritePatternSet())))
       signalPassFailure();
   }
 };

@@ -904,3 +904,46 @@ func.func @packed_output(%q: tensor<1x2x4x16xf32>, %k: tensor<1x2x5x16xf32>, %i:
   %o = kv.attention %q, %k, %k : tensor<1x2x4x16xf32>, tensor<1x2x5x16xf32>, tensor<1x2x5x16xf32> outs(%i : tensor<1x4x2x16xf32>) {packed_heads = 2 : i64} -> tensor<1x4x2x16xf32>
   return
 }
+
+// -----
+
+// Attend block: the running state has one entry per query row.
+func.func @attend_block_rows(%qs: memref<4x32xf32>, %k: memref<1x1x64x32xf32>, %r: memref<4xindex>,
+                             %acc: memref<4x32xf32>, %m: memref<8xf32>, %i: index) {
+  // expected-error @+1 {{expects row_max size (query rows) to be 4, got 8}}
+  kv.attend_block %qs, %k, %k : memref<4x32xf32>, memref<1x1x64x32xf32>, memref<1x1x64x32xf32>
+      at(%i, %i) keys(%i, %i, %i) rows(%r, %r : memref<4xindex>, memref<4xindex>) tile(%i, %i)
+      outs(%acc, %m, %m : memref<4x32xf32>, memref<8xf32>, memref<8xf32>)
+      {key_block = 32 : i64, num_keys = 64 : i64, packed_heads = 1 : i64, query_length = 4 : i64,
+       rows_per_head = 4 : i64, score_kernel = "dot"}
+  return
+}
+
+// -----
+
+// Attend block: a known score kernel.
+func.func @attend_block_kernel(%qs: memref<4x32xf32>, %k: memref<1x1x64x32xf32>, %r: memref<4xindex>,
+                               %acc: memref<4x32xf32>, %m: memref<4xf32>, %i: index) {
+  // expected-error @+1 {{expects score_kernel dot, transposed-keys or transposed-queries, got 'wide'}}
+  kv.attend_block %qs, %k, %k : memref<4x32xf32>, memref<1x1x64x32xf32>, memref<1x1x64x32xf32>
+      at(%i, %i) keys(%i, %i, %i) rows(%r, %r : memref<4xindex>, memref<4xindex>) tile(%i, %i)
+      outs(%acc, %m, %m : memref<4x32xf32>, memref<4xf32>, memref<4xf32>)
+      {key_block = 32 : i64, num_keys = 64 : i64, packed_heads = 1 : i64, query_length = 4 : i64,
+       rows_per_head = 4 : i64, score_kernel = "wide"}
+  return
+}
+
+// -----
+
+// Attend block: paged rows need their page size.
+func.func @attend_block_pages(%qs: memref<4x32xf32>, %k: memref<?x1x16x32xf32>, %t: memref<?x4xi32>,
+                              %r: memref<4xindex>, %acc: memref<4x32xf32>, %m: memref<4xf32>, %i: index) {
+  // expected-error @+1 {{expects a page_table exactly when page_size > 0}}
+  kv.attend_block %qs, %k, %k : memref<4x32xf32>, memref<?x1x16x32xf32>, memref<?x1x16x32xf32>
+      page_table(%t : memref<?x4xi32>)
+      at(%i, %i) keys(%i, %i, %i) rows(%r, %r : memref<4xindex>, memref<4xindex>) tile(%i, %i)
+      outs(%acc, %m, %m : memref<4x32xf32>, memref<4xf32>, memref<4xf32>)
+      {key_block = 32 : i64, num_keys = 64 : i64, packed_heads = 1 : i64, query_length = 4 : i64,
+       rows_per_head = 4 : i64, score_kernel = "dot"}
+  return
+}

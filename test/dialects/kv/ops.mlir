@@ -255,3 +255,28 @@ func.func @packed_heads(%q: tensor<1x2x12x64xf32>, %q2: tensor<1x4x6x64xf32>, %k
       outs(%q : tensor<1x2x12x64xf32>) {packed_heads = 4 : i64} -> tensor<1x2x12x64xf32>
   return
 }
+
+// -----
+
+// The step of a tiled flash-attention loop (kv-cpu-tile-attention), on dense
+// rows and through a page table.
+// CHECK-LABEL: func @attend_block
+// CHECK: kv.attend_block %arg0, %arg1, %arg1 : memref<4x32xf32>, memref<1x1x64x32xf16>, memref<1x1x64x32xf16> token_base(%arg7) at(%arg7, %arg7) keys(%arg7, %arg7, %arg7) rows(%arg2, %arg2 : memref<4xindex>, memref<4xindex>) tile(%arg7, %arg7) outs(%arg3, %arg4, %arg4 : memref<4x32xf32>, memref<4xf32>, memref<4xf32>) {key_block = 32 : i64, num_keys = 64 : i64, packed_heads = 4 : i64, query_length = 1 : i64, rows_per_head = 1 : i64, score_kernel = "dot", storage = bf16}
+// CHECK: kv.attend_block %arg0, %arg5, %arg5 : {{.*}} page_table(%arg6 : memref<?x4xi32>) {{.*}} mask(%arg8 : memref<1x4x1x64xi1>) {{.*}} {key_block = 32 : i64, num_keys = 64 : i64, packed_heads = 4 : i64, page_size = 16 : i64, query_length = 1 : i64, rows_per_head = 1 : i64, score_kernel = "dot", softcap = 5.000000e+01 : f32}
+func.func @attend_block(%qs: memref<4x32xf32>, %k: memref<1x1x64x32xf16>, %r: memref<4xindex>,
+                        %acc: memref<4x32xf32>, %m: memref<4xf32>, %pool: memref<?x1x16x32xf16>,
+                        %table: memref<?x4xi32>, %i: index, %mask: memref<1x4x1x64xi1>) {
+  kv.attend_block %qs, %k, %k : memref<4x32xf32>, memref<1x1x64x32xf16>, memref<1x1x64x32xf16> token_base(%i)
+      at(%i, %i) keys(%i, %i, %i) rows(%r, %r : memref<4xindex>, memref<4xindex>) tile(%i, %i)
+      outs(%acc, %m, %m : memref<4x32xf32>, memref<4xf32>, memref<4xf32>)
+      {key_block = 32 : i64, num_keys = 64 : i64, packed_heads = 4 : i64, query_length = 1 : i64,
+       rows_per_head = 1 : i64, score_kernel = "dot", storage = bf16}
+  kv.attend_block %qs, %pool, %pool : memref<4x32xf32>, memref<?x1x16x32xf16>, memref<?x1x16x32xf16>
+      page_table(%table : memref<?x4xi32>)
+      at(%i, %i) keys(%i, %i, %i) rows(%r, %r : memref<4xindex>, memref<4xindex>) tile(%i, %i)
+      mask(%mask : memref<1x4x1x64xi1>)
+      outs(%acc, %m, %m : memref<4x32xf32>, memref<4xf32>, memref<4xf32>)
+      {key_block = 32 : i64, num_keys = 64 : i64, packed_heads = 4 : i64, page_size = 16 : i64,
+       query_length = 1 : i64, rows_per_head = 1 : i64, score_kernel = "dot", softcap = 50.0 : f32}
+  return
+}

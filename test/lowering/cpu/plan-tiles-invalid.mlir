@@ -1,4 +1,4 @@
-// RUN: kvfuse-opt %s -split-input-file -verify-diagnostics --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{target=cores=2,l1=32768}))"
+// RUN: kvfuse-opt %s -split-input-file -verify-diagnostics --pass-pipeline="builtin.module(func.func(kv-cpu-tile-attention{target=cores=2,l1=32768},kv-cpu-vectorize-attention))"
 
 // A recorded plan the kernels cannot run is an error, not a silent change.
 func.func @rows(%q: memref<1x2x128x64xf32>, %k: memref<1x2x128x64xf32>, %v: memref<1x2x128x64xf32>,

@@ -2,7 +2,7 @@
 // RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-plan-tiles{target=cores=2,l1=32768 row-tile=16 key-block=32 splits=1 score-kernel=dot}))" | FileCheck %s --check-prefix=FIXED
 // The vectorizer follows a recorded plan (its key splits realised by
 // kv-split-kv).
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-plan-tiles{target=cores=2,l1=32768},kv-split-kv,kv-cpu-vectorize-attention{target=cores=2,l1=32768}))" | FileCheck %s --check-prefix=FOLLOW
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-plan-tiles{target=cores=2,l1=32768},kv-split-kv,kv-cpu-tile-attention{target=cores=2,l1=32768},kv-cpu-vectorize-attention))" | FileCheck %s --check-prefix=FOLLOW
 
 // Prefill, 2 heads x 128 rows, D = 64: 64-row tiles (4 tiles for 2 cores),
 // 128-key blocks (64 keys of K+V fit 32 KiB of L1, doubled for a

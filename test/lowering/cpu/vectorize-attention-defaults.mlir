@@ -4,11 +4,11 @@
 // decode tiles (one row per head of the group) keep the dot-product kernel.
 // The online softmax masks only blocks that are not wholly visible to the
 // rows and rescales all rows as vectors.
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{target=cores=2,l1=32768}))" | FileCheck %s
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-tile-attention{target=cores=2,l1=32768},kv-cpu-vectorize-attention))" | FileCheck %s
 // Explicit options still select the tile and kernel.
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{target=cores=2,l1=32768 row-tile=16 score-kernel=dot}))" | FileCheck %s --check-prefix=DOTS
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{target=cores=2,l1=32768 score-kernel=transposed-keys}))" | FileCheck %s --check-prefix=TKEYS
-// RUN: not kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{score-kernel=wide}))" 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-tile-attention{target=cores=2,l1=32768 row-tile=16 score-kernel=dot},kv-cpu-vectorize-attention))" | FileCheck %s --check-prefix=DOTS
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-tile-attention{target=cores=2,l1=32768 score-kernel=transposed-keys},kv-cpu-vectorize-attention))" | FileCheck %s --check-prefix=TKEYS
+// RUN: not kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-tile-attention{score-kernel=wide},kv-cpu-vectorize-attention))" 2>&1 | FileCheck %s --check-prefix=BAD
 // BAD: unknown score-kernel 'wide' (expects auto, dot, transposed-keys or transposed-queries)
 
 // 2 heads x 128 rows: 4 tiles of 64 rows; 128-key blocks (64 fit L1 at

@@ -1,9 +1,9 @@
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{row-tile=8 key-block=16}))" | FileCheck %s
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{parallel=false prefetch=false}))" | FileCheck %s --check-prefix=SEQ
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-plan-tiles{target=cores=4 key-block=64},kv-split-kv,kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=SPLIT
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{target=cores=4 key-block=64}))" | FileCheck %s --check-prefix=NOSPLIT
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-vectorize-attention{row-tile=8 key-block=16 score-kernel=transposed-keys}))" | FileCheck %s --check-prefix=TRANSPOSED
-// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-vectorize-attention{row-tile=8 key-block=16}))" | FileCheck %s --check-prefix=UNPACKED
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-tile-attention{row-tile=8 key-block=16},kv-cpu-vectorize-attention))" | FileCheck %s
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-tile-attention{parallel=false},kv-cpu-vectorize-attention{prefetch=false}))" | FileCheck %s --check-prefix=SEQ
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-plan-tiles{target=cores=4 key-block=64},kv-split-kv,kv-cpu-tile-attention{target=cores=4 key-block=64},kv-cpu-vectorize-attention))" | FileCheck %s --check-prefix=SPLIT
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-tile-attention{target=cores=4 key-block=64},kv-cpu-vectorize-attention))" | FileCheck %s --check-prefix=NOSPLIT
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-pack-gqa,kv-cpu-tile-attention{row-tile=8 key-block=16 score-kernel=transposed-keys},kv-cpu-vectorize-attention))" | FileCheck %s --check-prefix=TRANSPOSED
+// RUN: kvfuse-opt %s -split-input-file --pass-pipeline="builtin.module(func.func(kv-cpu-tile-attention{row-tile=8 key-block=16},kv-cpu-vectorize-attention))" | FileCheck %s --check-prefix=UNPACKED
 
 // GQA group of 4 (8 query heads, 2 KV heads), Sq = 3, packed by
 // kv-pack-gqa into 2 heads of 12 rows: a tile holds 2 rows of each of the 4
