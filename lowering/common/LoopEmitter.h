@@ -12,6 +12,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -80,6 +81,15 @@ private:
     return element;
   }
 };
+
+/// Emits `for v in [lo, hi) step 1 { body(v) }` without iteration values.
+template <typename Fn>
+void forRange(LoopEmitter &e, Value lo, Value hi, Fn body) {
+  auto loop = scf::ForOp::create(e.b, e.loc, lo, hi, e.index(1));
+  OpBuilder::InsertionGuard guard(e.b);
+  e.b.setInsertionPointToStart(loop.getBody());
+  body(loop.getInductionVar());
+}
 
 /// Indices of the explicit mask element for (b, h, i, j): the mask's dims
 /// are right-aligned to [B, Hq, Sq, Skv] and dims of size 1 broadcast.

@@ -44,15 +44,6 @@ using namespace mlir::kv;
 
 namespace {
 
-/// Emits `for v in [lo, hi) step 1 { body(v) }` without iteration values.
-template <typename Fn>
-void forRange(LoopEmitter &e, Value lo, Value hi, Fn body) {
-  auto loop = scf::ForOp::create(e.b, e.loc, lo, hi, e.index(1));
-  OpBuilder::InsertionGuard guard(e.b);
-  e.b.setInsertionPointToStart(loop.getBody());
-  body(loop.getInductionVar());
-}
-
 /// The share of a kv.append_attention's append done by one tile: new rows
 /// [tile * n, (tile + 1) * n) of (b, kh), n = ceil(S / tiles per head),
 /// written into the cache at past_lens[b] + row where `writes` holds (or is

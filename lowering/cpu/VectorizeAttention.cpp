@@ -177,15 +177,6 @@ private:
 
 };
 
-/// Emits `for v in [lo, hi) step 1 { body(v) }` without iteration values.
-template <typename Fn>
-void forRange(TileEmitter &e, Value lo, Value hi, Fn body) {
-  auto loop = scf::ForOp::create(e.b, e.loc, lo, hi, e.index(1));
-  OpBuilder::InsertionGuard guard(e.b);
-  e.b.setInsertionPointToStart(loop.getBody());
-  body(loop.getInductionVar());
-}
-
 /// Register-blocking sizes of the micro-kernels: rows x keys of the score
 /// kernel and rows x output columns of the P.V kernel (16 accumulators of
 /// 16 lanes each: half of the AVX-512 register file).
