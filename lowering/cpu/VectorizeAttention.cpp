@@ -933,7 +933,8 @@ void emitValueProducts(TileEmitter &e, const AttentionParts &a,
   }
 }
 
-/// Kernel scratch of one tile, shared by its kv.attend_block steps: the
+/// Kernel scratch of one tile, shared by its kv.attend_block steps (of one
+/// key block and kernel): the
 /// block's scores (row-major, or S^T for the query-transposed kernel),
 /// the transposed queries or K block of the transposed kernels, and the
 /// rows' rescale factors and block sums.
@@ -943,9 +944,9 @@ struct TileScratch {
 
 /// Emits the register kernels of one kv.attend_block: scores of the block,
 /// the online-softmax update, P.V into the accumulators.
-void lowerAttendBlock(IRRewriter &rewriter, AttendBlockOp op,
-                      const TileConfig &config,
-                      DenseMap<Value, TileScratch> &scratchOf) {
+void lowerAttendBlock(
+    IRRewriter &rewriter, AttendBlockOp op, const TileConfig &config,
+    DenseMap<std::pair<Value, int64_t>, TileScratch> &scratchOf) {
   OpBuilder &b = rewriter;
   Location loc = op.getLoc();
   TileEmitter e(b, loc);
@@ -963,7 +964,8 @@ void lowerAttendBlock(IRRewriter &rewriter, AttendBlockOp op,
   // The tile's scratch (and its transposed queries) once, ahead of the
   // key-block loop that holds the step; a fused append's second loop over
   // the step's own rows finds it there.
-  auto [found, inserted] = scratchOf.try_emplace(qs);
+  auto [found, inserted] =
+      scratchOf.try_emplace({qs, block * 4 + static_cast<int64_t>(kernel)});
   TileScratch &scratch = found->second;
   if (inserted) {
     // Buffers beside the tile's own (after the last of them, its rows'
@@ -971,7 +973,8 @@ void lowerAttendBlock(IRRewriter &rewriter, AttendBlockOp op,
     // key-block loop.
     Operation *loop = op->getParentOp();
     Operation *before = isa<scf::ForOp>(loop) ? loop : op.getOperation();
-    if (Operation *def = op.getRowHi().getDefiningOp())
+    Operation *def = op.getRowHi().getDefiningOp();
+    if (def && def->getBlock() == before->getBlock())
       rewriter.setInsertionPointAfter(def);
     else
       rewriter.setInsertionPoint(before);
@@ -1074,7 +1077,8 @@ struct CpuVectorizeAttentionPass
     if (checked.wasInterrupted())
       return signalPassFailure();
     IRRewriter rewriter(&getContext());
-    DenseMap<Value, TileScratch> scratchOf;
+    // Per tile (its queries' buffer), key block and kernel.
+    DenseMap<std::pair<Value, int64_t>, TileScratch> scratchOf;
     for (AttendBlockOp op : steps)
       lowerAttendBlock(rewriter, op, config, scratchOf);
     // Fold the kernels' index arithmetic and share their constants.
