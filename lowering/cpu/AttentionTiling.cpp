@@ -54,8 +54,8 @@ int64_t mlir::kv::keysPerBlockMultiple(ScoreKernel kernel) {
 
 /// The query-transposed kernel holds 16 rows per vector and writes no
 /// row-major scores for an explicit mask to be applied to.
-static bool takesQueryTransposed(const TileShape &s, int64_t tileRows) {
-  return !s.hasMask && tileRows % kTileLanes == 0;
+static bool takesQueryTransposed(int64_t tileRows, bool hasMask) {
+  return !hasMask && tileRows % kTileLanes == 0;
 }
 
 std::optional<TileShape> TileShape::of(Operation *op) {
@@ -150,7 +150,7 @@ TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
     plan.kernel = tileRows >= kTileLanes ? ScoreKernel::TransposedQueries
                                          : ScoreKernel::Dot;
   if (plan.kernel == ScoreKernel::TransposedQueries &&
-      !takesQueryTransposed(s, tileRows))
+      !takesQueryTransposed(tileRows, s.hasMask))
     plan.kernel = ScoreKernel::TransposedKeys;
 
   plan.keyBlock = options.keyBlock;
@@ -193,20 +193,27 @@ TilePlan mlir::kv::planTiles(const TileShape &s, const TilingOptions &options) {
   return plan;
 }
 
+std::optional<std::string> mlir::kv::kernelMisfit(ScoreKernel kernel,
+                                                  int64_t tileRows,
+                                                  bool hasMask,
+                                                  int64_t keyBlock) {
+  if (kernel == ScoreKernel::TransposedQueries &&
+      !takesQueryTransposed(tileRows, hasMask))
+    return "transposed-queries needs tiles of whole 16-row vectors (this "
+           "one has " +
+           std::to_string(tileRows) + " rows) and no explicit mask";
+  if (keyBlock % keysPerBlockMultiple(kernel) != 0)
+    return "key_block " + std::to_string(keyBlock) + " is no multiple " +
+           "of " + std::to_string(keysPerBlockMultiple(kernel)) + " (the " +
+           scoreKernelName(kernel).str() + " kernel's)";
+  return std::nullopt;
+}
+
 bool mlir::kv::isFeasible(const TileShape &s, const TilePlan &plan,
                           std::string &error) {
-  int64_t tileRows = plan.tileRows(s);
-  if (plan.kernel == ScoreKernel::TransposedQueries &&
-      !takesQueryTransposed(s, tileRows)) {
-    error = "transposed-queries needs tiles of whole 16-row vectors (this "
-            "one has " +
-            std::to_string(tileRows) + " rows) and no explicit mask";
-    return false;
-  }
-  if (plan.keyBlock % keysPerBlockMultiple(plan.kernel) != 0) {
-    error = "key_block " + std::to_string(plan.keyBlock) + " is no multiple " +
-            "of " + std::to_string(keysPerBlockMultiple(plan.kernel)) +
-            " (the " + scoreKernelName(plan.kernel).str() + " kernel's)";
+  if (std::optional<std::string> misfit = kernelMisfit(
+          plan.kernel, plan.tileRows(s), s.hasMask, plan.keyBlock)) {
+    error = *misfit;
     return false;
   }
   // The kernels split keys exactly as the op's split form says.

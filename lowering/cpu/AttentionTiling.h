@@ -82,6 +82,11 @@ parseTilingOptions(int64_t rowTile, int64_t keyBlock, int64_t splits,
 
 TilePlan planTiles(const TileShape &shape, const TilingOptions &options);
 
+/// Why `kernel` cannot score tiles of `tileRows` rows (with an explicit mask
+/// or not) in blocks of `keyBlock` keys; nullopt if it can.
+std::optional<std::string> kernelMisfit(ScoreKernel kernel, int64_t tileRows,
+                                        bool hasMask, int64_t keyBlock);
+
 /// Whether the kernels can run `plan` on `shape` now (a plan from an
 /// attribute may not fit the op it is on, or may split keys the op has not
 /// been split into by kv-split-kv); the reason in `error` if not.

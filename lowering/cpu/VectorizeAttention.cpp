@@ -24,7 +24,6 @@
 #include "lowering/common/AttentionSpec.h"
 #include "lowering/common/LoopEmitter.h"
 #include "lowering/cpu/AttentionTiling.h"
-#include "lowering/cpu/CpuTarget.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Math/IR/Math.h"
@@ -68,16 +67,6 @@ public:
     if (!src.storage || src.storage.isF32())
       return v;
     return toF32(fromF32(v, src.storage));
-  }
-
-  /// Loads a whole feature row as vector<dim x f32>.
-  Value loadRow(Value memref, ArrayRef<Value> leading, int64_t dim) {
-    SmallVector<Value, 5> idx(leading);
-    idx.push_back(index(0));
-    Type element = cast<MemRefType>(memref.getType()).getElementType();
-    Value v = vector::LoadOp::create(b, loc, VectorType::get({dim}, element),
-                                     memref, idx);
-    return toF32(v);
   }
 
   /// exp(x) for f32 scalars or vectors without a libm call (LLVM would
@@ -1042,17 +1031,11 @@ void lowerAttendBlock(
 /// Why the kernels cannot run `op` as written (a step not made by
 /// kv-cpu-tile-attention may ask for a kernel its tile does not fit).
 std::optional<std::string> unsupported(AttendBlockOp op) {
-  ScoreKernel kernel = *parseScoreKernel(op.getScoreKernel());
   int64_t rows = cast<MemRefType>(op.getQueries().getType()).getDimSize(0);
-  if (kernel == ScoreKernel::TransposedQueries &&
-      (rows % kTileLanes != 0 || op.getMask()))
-    return "the transposed-queries kernel needs whole 16-row vectors and no "
-           "explicit mask";
-  int64_t multiple = keysPerBlockMultiple(kernel);
-  if (op.getKeyBlock() % multiple != 0)
-    return "key_block " + std::to_string(op.getKeyBlock()) +
-           " is no multiple of " + std::to_string(multiple) + " (the " +
-           op.getScoreKernel().str() + " kernel's)";
+  if (std::optional<std::string> misfit =
+          kernelMisfit(*parseScoreKernel(op.getScoreKernel()), rows,
+                       static_cast<bool>(op.getMask()), op.getKeyBlock()))
+    return misfit;
   for (Value v : {op.getQueries(), op.getAcc(), op.getKeys(), op.getValues()})
     if (!cast<MemRefType>(v.getType()).getLayout().isIdentity())
       return std::string("expects unit-stride rows (identity layouts)");
@@ -1076,6 +1059,8 @@ struct CpuVectorizeAttentionPass
     });
     if (checked.wasInterrupted())
       return signalPassFailure();
+    if (steps.empty())
+      return;
     IRRewriter rewriter(&getContext());
     // Per tile (its queries' buffer), key block and kernel.
     DenseMap<std::pair<Value, int64_t>, TileScratch> scratchOf;

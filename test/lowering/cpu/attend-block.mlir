@@ -37,7 +37,7 @@ func.func @step(%qs: memref<4x32xf32>, %k: memref<1x1x64x32xf16>, %v: memref<1x1
 // The query-transposed kernel holds 16 rows per vector.
 func.func @rows_for_transposed(%qs: memref<8x32xf32>, %k: memref<1x1x64x32xf32>, %lo: memref<8xindex>,
                                %acc: memref<8x32xf32>, %m: memref<8xf32>, %i: index) {
-  // expected-error @+1 {{the transposed-queries kernel needs whole 16-row vectors and no explicit mask}}
+  // expected-error @+1 {{transposed-queries needs tiles of whole 16-row vectors (this one has 8 rows) and no explicit mask}}
   kv.attend_block %qs, %k, %k : memref<8x32xf32>, memref<1x1x64x32xf32>, memref<1x1x64x32xf32>
       at(%i, %i) keys(%i, %i, %i) rows(%lo, %lo : memref<8xindex>, memref<8xindex>) tile(%i, %i)
       outs(%acc, %m, %m : memref<8x32xf32>, memref<8xf32>, memref<8xf32>)
